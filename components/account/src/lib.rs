@@ -1,0 +1,35 @@
+//! The account service of sluice: register, login and `me`, as a
+//! `wasm32-wasip2` component exporting the WASIp3 `wasi:http/handler`.
+//!
+//! The business logic is plain Rust over the traits in [`ports`], unit
+//! tested natively; the `component` module (wasm only) binds those traits
+//! to the WIT imports and the exports to [`handler`], [`migrations`] and
+//! [`admin`].
+
+pub mod admin;
+pub mod body;
+pub mod create;
+pub mod errors;
+pub mod failure;
+pub mod handler;
+pub mod ids;
+pub mod login;
+pub mod me;
+pub mod migrations;
+pub mod password;
+pub mod ports;
+pub mod register;
+pub mod reply;
+pub mod routes;
+pub mod store;
+pub mod throttle;
+pub mod validate;
+pub mod wire;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+
+#[cfg(test)]
+mod flow_tests;
+#[cfg(test)]
+mod testing;

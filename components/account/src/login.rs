@@ -1,0 +1,53 @@
+//! `POST /api/accounts/login`: password check and token issue, throttled
+//! per client and per account.
+
+use crate::body::{self, BodySource};
+use crate::errors::ApiError;
+use crate::ports::Host;
+use crate::reply::Reply;
+use crate::wire::{self, LoginRequest, TokenView};
+use crate::{failure, password, store, throttle, validate};
+
+/// Charges the client's and the account's attempt budgets, then checks the
+/// password. An unknown email and a wrong password are the same 401, and
+/// both cost one argon2 verification.
+pub async fn login(
+    host: &impl Host,
+    client: &str,
+    body: &mut impl BodySource,
+) -> Result<Reply, ApiError> {
+    throttle::check(host, throttle::LOGIN_CLIENT, client).await?;
+    let body = body::read_limited(body, body::MAX_BODY_BYTES).await?;
+    let req: LoginRequest = wire::parse(&body)?;
+    // An address that could never have registered names no account.
+    let Ok(email) = validate::email(&req.email) else {
+        password::verify_dummy(&req.password);
+        return Err(ApiError::InvalidCredentials);
+    };
+    throttle::check(host, throttle::LOGIN_ACCOUNT, &email).await?;
+
+    let found = store::find_by_email(host, &email)
+        .await
+        .map_err(|e| failure::store(host, "login", &e))?;
+    let Some(account) = found else {
+        password::verify_dummy(&req.password);
+        return Err(ApiError::InvalidCredentials);
+    };
+    match password::verify(&req.password, &account.password_hash) {
+        Ok(true) => {}
+        Ok(false) => return Err(ApiError::InvalidCredentials),
+        Err(e) => {
+            let detail = format!("stored hash of account {} unreadable: {e}", account.id);
+            return Err(failure::internal(host, "login", &detail));
+        }
+    }
+    let issued = host.issue_token(&account.id, &account.role, &account.tenant);
+    Ok(Reply::json(
+        200,
+        &TokenView {
+            access_token: issued.token,
+            token_type: "Bearer".to_string(),
+            expires_in: issued.expires_in,
+        },
+    ))
+}

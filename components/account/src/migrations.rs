@@ -1,0 +1,89 @@
+//! The account database schema, as forward-only migrations per dialect
+//! (exported through `schema.migrations`).
+
+/// The SQL engines the host can give the component (`sql.dialect`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+/// One migration (`schema.migration`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migration {
+    pub version: u32,
+    pub name: String,
+    pub statements: Vec<String>,
+}
+
+/// The columns of `accounts`; portable across SQLite, PostgreSQL and
+/// MySQL/MariaDB (VARCHAR lengths bind on the latter two; the service
+/// validates lengths itself for SQLite).
+const ACCOUNTS_COLUMNS: &str = "id VARCHAR(32) PRIMARY KEY, \
+email VARCHAR(254) NOT NULL UNIQUE, \
+password_hash VARCHAR(255) NOT NULL, \
+role VARCHAR(16) NOT NULL, \
+tenant VARCHAR(64) NOT NULL, \
+created_at BIGINT NOT NULL";
+
+/// All migrations for `dialect`, in version order.
+pub fn migrations(dialect: Dialect) -> Vec<Migration> {
+    // MySQL/MariaDB: InnoDB for the unique index, utf8mb4 whatever the
+    // server default (older MariaDB defaults to latin1), and a binary
+    // collation so uniqueness means byte equality as on the other engines
+    // (emails are lowercased before they are stored).
+    let suffix = match dialect {
+        Dialect::Mysql => " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+        Dialect::Sqlite | Dialect::Postgres => "",
+    };
+    vec![Migration {
+        version: 1,
+        name: "create accounts".to_string(),
+        statements: vec![format!(
+            "CREATE TABLE accounts ({ACCOUNTS_COLUMNS}){suffix}"
+        )],
+    }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_one_creates_accounts_on_every_dialect() {
+        for dialect in [Dialect::Sqlite, Dialect::Postgres, Dialect::Mysql] {
+            let all = migrations(dialect);
+            assert_eq!(all.len(), 1);
+            assert_eq!(all[0].version, 1);
+            let sql = &all[0].statements[0];
+            assert!(sql.starts_with("CREATE TABLE accounts ("), "{sql}");
+            for column in [
+                "id VARCHAR(32) PRIMARY KEY",
+                "email VARCHAR(254) NOT NULL UNIQUE",
+                "password_hash VARCHAR(255) NOT NULL",
+                "role VARCHAR(16) NOT NULL",
+                "tenant VARCHAR(64) NOT NULL",
+                "created_at BIGINT NOT NULL",
+            ] {
+                assert!(sql.contains(column), "{dialect:?}: {column}");
+            }
+        }
+    }
+
+    #[test]
+    fn mysql_gets_utf8mb4_and_a_binary_collation() {
+        let sql = &migrations(Dialect::Mysql)[0].statements[0];
+        assert!(sql.ends_with("ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"));
+        let sql = &migrations(Dialect::Postgres)[0].statements[0];
+        assert!(sql.ends_with(')'));
+    }
+
+    #[test]
+    fn versions_increase_from_one() {
+        let all = migrations(Dialect::Sqlite);
+        for (i, m) in all.iter().enumerate() {
+            assert_eq!(m.version as usize, i + 1);
+        }
+    }
+}

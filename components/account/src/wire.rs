@@ -1,0 +1,172 @@
+//! The JSON bodies the service reads and writes, and request-body parsing
+//! that turns every malformed input into a 400 `invalid_json`.
+
+use crate::errors::ApiError;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// `POST /register` body.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(expecting = "a JSON object with \"email\", \"password\" and optional \"tenant\"")]
+pub struct RegisterRequest {
+    pub email: String,
+    pub password: String,
+    #[serde(default)]
+    pub tenant: Option<String>,
+}
+
+/// `POST /login` body.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(expecting = "a JSON object with \"email\" and \"password\"")]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// An account as clients see it (`register` and `me`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub id: String,
+    pub email: String,
+    pub role: String,
+    pub tenant: String,
+}
+
+/// A successful login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenView {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: u64,
+}
+
+/// Parses a request body as `T`; any failure (empty, malformed, wrong
+/// types, missing fields) is [`ApiError::InvalidJson`] with serde's reason.
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::InvalidJson("the request body is empty".into()));
+    }
+    let invalid = |e: serde_json::Error| ApiError::InvalidJson(e.to_string());
+    // Serde would also read a struct from a JSON array; the API takes objects.
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        serde_json::from_slice::<serde::de::IgnoredAny>(body).map_err(invalid)?;
+        return Err(ApiError::InvalidJson("expected a JSON object".into()));
+    }
+    serde_json::from_slice(body).map_err(invalid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(body: &str) -> ApiError {
+        parse::<RegisterRequest>(body.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn parses_register_with_and_without_tenant() {
+        let r: RegisterRequest =
+            parse(br#"{"email":"a@b.co","password":"x","tenant":"t1"}"#).unwrap();
+        assert_eq!(r.tenant.as_deref(), Some("t1"));
+        let r: RegisterRequest = parse(br#"{"email":"a@b.co","password":"x"}"#).unwrap();
+        assert_eq!(r.tenant, None);
+        let r: RegisterRequest =
+            parse(br#"{"email":"a@b.co","password":"x","tenant":null}"#).unwrap();
+        assert_eq!(r.tenant, None);
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored() {
+        let r: LoginRequest =
+            parse(br#"{"email":"a@b.co","password":"x","remember":true}"#).unwrap();
+        assert_eq!(r.email, "a@b.co");
+    }
+
+    #[test]
+    fn malformed_json_is_invalid_json() {
+        for body in [
+            "{",
+            "not json",
+            r#"{"email":"a@b.co",}"#,
+            "{\"email\": \"\\x\"}",
+            "\u{0}",
+        ] {
+            let e = err(body);
+            assert_eq!(e.code(), "invalid_json", "{body:?}");
+            assert_eq!(e.status(), 400);
+        }
+    }
+
+    #[test]
+    fn empty_body_is_invalid_json() {
+        for body in ["", "  \n"] {
+            let e = err(body);
+            assert_eq!(e, ApiError::InvalidJson("the request body is empty".into()));
+        }
+    }
+
+    #[test]
+    fn wrong_types_are_invalid_json() {
+        for body in [
+            r#"{"email":5,"password":"x"}"#,
+            r#"{"email":"a@b.co","password":["x"]}"#,
+            r#"{"email":"a@b.co","password":"x","tenant":7}"#,
+            r#"["a@b.co","x"]"#,
+            r#""a@b.co""#,
+            "null",
+        ] {
+            let e = err(body);
+            assert_eq!(e.code(), "invalid_json", "{body:?}");
+        }
+        let ApiError::InvalidJson(msg) = err(r#"{"email":5,"password":"x"}"#) else {
+            unreachable!()
+        };
+        assert!(msg.contains("invalid type"), "{msg}");
+        assert_eq!(
+            err("[1]"),
+            ApiError::InvalidJson("expected a JSON object".into())
+        );
+        let ApiError::InvalidJson(msg) = err("[1") else {
+            unreachable!()
+        };
+        assert!(
+            msg.contains("EOF"),
+            "syntax errors keep serde's reason: {msg}"
+        );
+    }
+
+    #[test]
+    fn missing_field_is_named() {
+        let ApiError::InvalidJson(msg) = err(r#"{"password":"12345678"}"#) else {
+            panic!("expected invalid_json")
+        };
+        assert!(msg.contains("missing field `email`"), "{msg}");
+        let ApiError::InvalidJson(msg) =
+            parse::<LoginRequest>(br#"{"email":"a@b.co"}"#).unwrap_err()
+        else {
+            panic!("expected invalid_json")
+        };
+        assert!(msg.contains("missing field `password`"), "{msg}");
+    }
+
+    #[test]
+    fn invalid_utf8_is_invalid_json() {
+        let e = parse::<LoginRequest>(b"{\"email\":\"\xff\",\"password\":\"x\"}").unwrap_err();
+        assert_eq!(e.code(), "invalid_json");
+    }
+
+    #[test]
+    fn views_serialize_with_the_contract_names() {
+        let v = serde_json::to_value(TokenView {
+            access_token: "t".into(),
+            token_type: "Bearer".into(),
+            expires_in: 900,
+        })
+        .unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"access_token":"t","token_type":"Bearer","expires_in":900})
+        );
+    }
+}

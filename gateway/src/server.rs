@@ -1,0 +1,104 @@
+//! The listening side: accepting connections, serving HTTP/1.1 with
+//! keep-alive on each, and shutting down gracefully.
+
+use crate::config::GatewayConfig;
+use crate::resolver::Resolver;
+use crate::service::GatewayService;
+use anyhow::Context as _;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+
+/// Pause after a failed `accept` (e.g. out of file descriptors) so the loop
+/// does not spin.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
+
+/// A bound, not yet serving, gateway.
+pub struct Gateway {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    service: Arc<GatewayService>,
+    http: http1::Builder,
+}
+
+impl Gateway {
+    /// Checks the configuration and binds `config.listen` (port 0 picks a
+    /// free port). Nothing is served until [`run`](Self::run).
+    pub async fn bind(config: GatewayConfig, resolver: Arc<dyn Resolver>) -> anyhow::Result<Self> {
+        let service = Arc::new(GatewayService::new(&config, resolver)?);
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding the gateway to {}", config.listen))?;
+        let local_addr = listener.local_addr()?;
+        let mut http = http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .keep_alive(true)
+            .max_header_size(config.max_header_bytes);
+        Ok(Gateway {
+            listener,
+            local_addr,
+            service,
+            http,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, lets every
+    /// in-flight request finish (idle keep-alive connections are closed),
+    /// and returns.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let graceful = GracefulShutdown::new();
+        let mut shutdown = std::pin::pin!(shutdown);
+        tracing::info!(addr = %self.local_addr, "gateway listening");
+        loop {
+            tokio::select! {
+                biased;
+                () = &mut shutdown => break,
+                accepted = self.listener.accept() => match accepted {
+                    Ok((stream, peer)) => self.serve(stream, peer, &graceful),
+                    Err(error) => {
+                        tracing::warn!(%error, "accepting a connection failed");
+                        tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    }
+                },
+            }
+        }
+        drop(self.listener);
+        tracing::info!(
+            connections = graceful.count(),
+            "gateway stopped accepting; draining"
+        );
+        graceful.shutdown().await;
+        tracing::info!("gateway stopped");
+        Ok(())
+    }
+
+    /// Serves one connection on its own task.
+    fn serve(&self, stream: TcpStream, peer: SocketAddr, graceful: &GracefulShutdown) {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, %error, "setting TCP_NODELAY failed");
+        }
+        let service = Arc::clone(&self.service);
+        let handler = service_fn(move |request| {
+            let service = Arc::clone(&service);
+            async move { Ok::<_, Infallible>(service.handle(request, peer).await) }
+        });
+        let connection = graceful.watch(self.http.serve_connection(TokioIo::new(stream), handler));
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%peer, %error, "connection ended with an error");
+            }
+        });
+    }
+}

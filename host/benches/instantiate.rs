@@ -1,0 +1,46 @@
+//! The per-request path without I/O: a fresh store, instantiate from an
+//! `InstancePre` (pooling allocator, copy-on-write images), call a trivial
+//! export, drop. The component is the example pricing rule `round99`.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use sluice::bindings::rule::{GuestIndices, Input};
+use sluice::engine::{CompileCache, new_engine};
+use std::sync::Arc;
+
+fn input() -> Input {
+    Input {
+        sku: "SKU-1".into(),
+        qty: 1,
+        currency: "EUR".into(),
+        base_unit_price: 1250,
+        unit_price: 1250,
+        tenant: "default".into(),
+        customer: vec![],
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let engine = new_engine(1000).unwrap();
+    let linker = sluice::linker::new_linker(&engine).unwrap();
+    let component = CompileCache::new(&engine, None)
+        .unwrap()
+        .load(&engine, sluice::components::RULE_ROUND99)
+        .unwrap();
+    let pre = linker.instantiate_pre(&component).unwrap();
+    let indices = GuestIndices::new(&pre).unwrap();
+    let caps = Arc::new(rt.block_on(sluice::capabilities::ServiceCapabilities::bare("bench")).unwrap());
+
+    c.bench_function("instantiate + call (pooling)", |b| {
+        b.to_async(&rt).iter(|| async {
+            let mut store = sluice::state::ComponentState::new_store(&engine, caps.clone());
+            let instance = pre.instantiate_async(&mut store).await.unwrap();
+            let rule = indices.load(&mut store, &instance).unwrap();
+            let out = rule.call_apply(&mut store, input()).await.unwrap().unwrap();
+            assert_eq!(out.unit_price, 1199);
+        })
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

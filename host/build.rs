@@ -1,0 +1,97 @@
+//! Builds the service components (wasm32-wasip2, release, their own target
+//! dir) and generates `components.rs`, which embeds each one's bytes in the
+//! host binary. A change to a component's source or to wit/ rebuilds it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The components this build embeds: (crate, constant, service it serves).
+/// `hello` (a plain wasi:http component) and the example rules are embedded
+/// for tests and benchmarks; they serve no service.
+const COMPONENTS: &[(&str, &str, Option<&str>)] = &[
+    ("account", "ACCOUNT", Some("account")),
+    ("hello", "HELLO", None),
+    ("rule-round99", "RULE_ROUND99", None),
+];
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let root = manifest.parent().unwrap().to_path_buf();
+    println!("cargo:rerun-if-changed={}", root.join("wit").display());
+    println!("cargo:rerun-if-changed={}", root.join("components").display());
+    println!("cargo:rerun-if-changed={}", root.join("Cargo.lock").display());
+
+    check_wasm_target();
+    let target_dir = root.join("target").join("wasm");
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo
+        .current_dir(&root)
+        .args(["build", "--release", "--target", "wasm32-wasip2"])
+        .arg("--target-dir")
+        .arg(&target_dir);
+    for (krate, _, _) in COMPONENTS {
+        cargo.args(["-p", krate]);
+    }
+    // Small, fast components: no debug info, whole-program optimisation.
+    cargo
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
+        .env("CARGO_PROFILE_RELEASE_STRIP", "true")
+        .env("CARGO_PROFILE_RELEASE_LTO", "true")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1");
+    // The outer build's flags and wrappers (clippy, coverage) are for the host.
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CARGO_MAKEFLAGS",
+        "CARGO_LLVM_COV",
+    ] {
+        cargo.env_remove(var);
+    }
+    let status = cargo.status().expect("running cargo to build the components");
+    assert!(status.success(), "building the wasm components failed (see above)");
+
+    let mut out = String::new();
+    for (krate, constant, _) in COMPONENTS {
+        let wasm = target_dir
+            .join("wasm32-wasip2/release")
+            .join(format!("{}.wasm", krate.replace('-', "_")));
+        assert!(wasm.exists(), "{} was not built", wasm.display());
+        out.push_str(&format!(
+            "/// The `{krate}` component.\npub const {constant}: &[u8] = include_bytes!({:?});\n",
+            wasm.display().to_string()
+        ));
+    }
+    out.push_str("/// (service name, component bytes) for every built-in service.\npub const ALL: &[(&str, &[u8])] = &[");
+    for (_, constant, service) in COMPONENTS {
+        if let Some(service) = service {
+            out.push_str(&format!("({service:?}, {constant}),"));
+        }
+    }
+    out.push_str("];\n");
+    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("components.rs");
+    std::fs::write(dest, out).unwrap();
+}
+
+/// Fails with a clear message when the wasm32-wasip2 target is missing.
+fn check_wasm_target() {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let libdir = Command::new(rustc)
+        .args(["--print", "target-libdir", "--target", "wasm32-wasip2"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    match libdir {
+        Some(dir) if dir.exists() => {}
+        _ => panic!(
+            "\n\nThe wasm32-wasip2 Rust target is not installed, so the service components \
+             cannot be built.\nInstall it with:  rustup target add wasm32-wasip2\n\
+             (rust-toolchain.toml lists it, so rustup installs it on first use of this \
+             directory; a toolchain not managed by rustup needs it installed by hand.)\n"
+        ),
+    }
+}

@@ -1,0 +1,76 @@
+//! The capabilities the host grants to components, one folder or file each.
+//! Every capability follows one pattern (after Spin's factors): a marker type
+//! `XCapability` that says where its state lives in the store, a cheap state
+//! `XState` shared by all instances of one service, a config `XConfig`, a
+//! backend trait where there is more than one backend, and `host.rs` with the
+//! generated WIT traits implemented over it.
+
+pub mod cache;
+pub mod clock;
+pub mod config;
+pub mod log;
+pub mod rate_limit;
+pub mod sql;
+pub mod token;
+
+use crate::state::ComponentState;
+use std::sync::Arc;
+use wasmtime::component::Linker;
+
+/// Everything one service's instances may use. Built once per service at
+/// start-up; each request's store holds an `Arc` of it.
+pub struct ServiceCapabilities {
+    /// The service name, e.g. "account".
+    pub service: String,
+    pub sql: sql::SqlState,
+    pub cache: cache::CacheState,
+    pub rate_limit: rate_limit::RateLimitState,
+    pub token: token::TokenState,
+    pub clock: clock::ClockState,
+    pub log: log::LogState,
+    pub config: config::ConfigState,
+}
+
+impl ServiceCapabilities {
+    /// Capabilities for a component outside the platform (`sluice run`,
+    /// benchmarks): no database, no rate-limit policies, an in-process
+    /// cache, a token key kept in the system temp dir, the system clock.
+    pub async fn bare(service: &str) -> anyhow::Result<ServiceCapabilities> {
+        let scratch = std::env::temp_dir().join("sluice-run");
+        Ok(ServiceCapabilities {
+            service: service.to_string(),
+            sql: sql::SqlState::default(),
+            cache: cache::CacheState {
+                backend: cache::connect_cache(&cache::CacheConfig::default()).await?,
+                namespace: format!("{service}:"),
+            },
+            rate_limit: rate_limit::RateLimitState {
+                backend: Arc::new(rate_limit::LocalRateLimiter::new(Default::default())?),
+            },
+            token: token::TokenState {
+                keys: Arc::new(token::TokenKeys::load_or_generate(
+                    &token::TokenConfig::default(),
+                    &scratch,
+                )?),
+            },
+            clock: clock::ClockState::default(),
+            log: log::LogState {
+                service: service.to_string(),
+            },
+            config: config::ConfigState::default(),
+        })
+    }
+}
+
+/// Links every capability into `linker`. A component imports only what its
+/// world lists; linking more than it imports grants nothing.
+pub fn add_to_linker(linker: &mut Linker<ComponentState>) -> wasmtime::Result<()> {
+    sql::add_to_linker(linker)?;
+    cache::add_to_linker(linker)?;
+    rate_limit::add_to_linker(linker)?;
+    token::add_to_linker(linker)?;
+    clock::add_to_linker(linker)?;
+    log::add_to_linker(linker)?;
+    config::add_to_linker(linker)?;
+    Ok(())
+}

@@ -1,0 +1,48 @@
+//! The `token` WIT interface over the host's `TokenKeys`: components issue
+//! and verify tokens, the key stays here.
+
+use super::{TokenError, TokenKeys};
+use crate::bindings::token as wit;
+use crate::state::ComponentState;
+use std::sync::Arc;
+use wasmtime::component::{HasData, Linker};
+
+/// The host's signing keys, shared by every service.
+#[derive(Clone)]
+pub struct TokenState {
+    pub keys: Arc<TokenKeys>,
+}
+
+/// Marker: the token state lives in `ServiceCapabilities::token`.
+pub struct TokenCapability;
+
+impl HasData for TokenCapability {
+    type Data<'a> = &'a TokenState;
+}
+
+impl wit::Host for &TokenState {
+    fn issue(&mut self, subject: String, role: String, tenant: String) -> wit::Issued {
+        let issued = self.keys.issue(&subject, &role, &tenant);
+        wit::Issued {
+            token: issued.token,
+            expires_in: issued.expires_in,
+        }
+    }
+
+    fn verify(&mut self, token: String) -> Result<wit::Claims, wit::Error> {
+        match self.keys.verify(&token) {
+            Ok(c) => Ok(wit::Claims {
+                subject: c.subject,
+                role: c.role,
+                tenant: c.tenant,
+                expires_at: c.expires_at,
+            }),
+            Err(TokenError::Expired) => Err(wit::Error::Expired),
+            Err(TokenError::Invalid) => Err(wit::Error::Invalid),
+        }
+    }
+}
+
+pub fn add_to_linker(linker: &mut Linker<ComponentState>) -> wasmtime::Result<()> {
+    wit::add_to_linker::<_, TokenCapability>(linker, |s| &s.caps.token)
+}

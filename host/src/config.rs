@@ -1,0 +1,247 @@
+//! The host configuration: built-in defaults, then a TOML file (`--config`),
+//! then environment variables, then command-line flags. Every service has
+//! embedded defaults, so `sluice up` needs no file at all.
+
+use crate::capabilities::cache::CacheConfig;
+use crate::capabilities::clock::ClockConfig;
+use crate::capabilities::rate_limit::PolicyConfig;
+use crate::capabilities::token::TokenConfig;
+use anyhow::{Context as _, Result, bail};
+use serde::Deserialize;
+use sluice_gateway::GatewayConfig;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The whole host configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where SQLite databases, the JWT key, the compile cache and deployed
+    /// components live.
+    pub data_dir: PathBuf,
+    pub gateway: GatewayConfig,
+    pub token: TokenConfig,
+    pub cache: CacheConfig,
+    pub clock: ClockConfig,
+    /// Most component instances alive at once (the pooling allocator's size).
+    pub max_instances: u32,
+    /// Per-service settings, keyed by service name.
+    pub services: BTreeMap<String, ServiceConfig>,
+}
+
+/// `[services.NAME]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServiceConfig {
+    /// Address of the service's own HTTP port (default: its standard port).
+    pub listen: Option<SocketAddr>,
+    /// Database URL (`sqlite://…`, `postgres://…`, `mysql://…`); default a
+    /// SQLite file in the data dir.
+    pub database: Option<String>,
+    /// Settings the component reads through the `config` capability.
+    pub settings: BTreeMap<String, String>,
+    /// Named rate-limit policies for the `rate-limit` capability; merged
+    /// over the service's defaults.
+    pub rate_limits: BTreeMap<String, PolicyConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("sluice-data"),
+            gateway: GatewayConfig::default(),
+            token: TokenConfig::default(),
+            cache: CacheConfig::default(),
+            clock: ClockConfig::default(),
+            max_instances: 1000,
+            services: BTreeMap::new(),
+        }
+    }
+}
+
+/// The standard port of each built-in service (DESIGN.md).
+pub fn default_port(service: &str) -> u16 {
+    match service {
+        "account" => 8081,
+        "catalog" => 8082,
+        "order" => 8083,
+        "pricing" => 8084,
+        _ => 0,
+    }
+}
+
+/// Rate-limit policies a built-in service uses unless configured otherwise.
+fn default_policies(service: &str) -> BTreeMap<String, PolicyConfig> {
+    let per_minute = |limit| PolicyConfig {
+        limit,
+        period_ms: 60_000,
+        burst: None,
+    };
+    match service {
+        "account" => BTreeMap::from([
+            ("login-client".to_string(), per_minute(30)),
+            ("login-account".to_string(), per_minute(5)),
+            ("register-client".to_string(), per_minute(20)),
+        ]),
+        _ => BTreeMap::new(),
+    }
+}
+
+impl Config {
+    /// Defaults, then `file` if given, then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        Ok(config)
+    }
+
+    /// Environment overrides: `SLUICE_DATA_DIR`, `SLUICE_GATEWAY_ADDR`,
+    /// `SLUICE_<SERVICE>_ADDR`, `SLUICE_<SERVICE>_DATABASE_URL`,
+    /// `SLUICE_REDIS_URL`, `SLUICE_JWT_SECRET`.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
+        if let Some(dir) = var("SLUICE_DATA_DIR") {
+            self.data_dir = dir.into();
+        }
+        if let Some(addr) = var("SLUICE_GATEWAY_ADDR") {
+            self.gateway.listen = parse_addr("SLUICE_GATEWAY_ADDR", &addr)?;
+        }
+        for service in crate::components::SERVICES {
+            let upper = service.to_uppercase();
+            if let Some(addr) = var(&format!("SLUICE_{upper}_ADDR")) {
+                self.service_mut(service).listen = Some(parse_addr(&format!("SLUICE_{upper}_ADDR"), &addr)?);
+            }
+            if let Some(url) = var(&format!("SLUICE_{upper}_DATABASE_URL")) {
+                self.service_mut(service).database = Some(url);
+            }
+        }
+        if let Some(url) = var("SLUICE_REDIS_URL") {
+            self.cache = CacheConfig::redis(url);
+        }
+        if let Some(secret) = var("SLUICE_JWT_SECRET") {
+            self.token.secret = Some(secret.into());
+        }
+        Ok(())
+    }
+
+    pub fn service_mut(&mut self, service: &str) -> &mut ServiceConfig {
+        self.services.entry(service.to_string()).or_default()
+    }
+
+    /// The listen address of `service`, defaulted to its standard port.
+    pub fn service_addr(&self, service: &str) -> SocketAddr {
+        self.services
+            .get(service)
+            .and_then(|s| s.listen)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], default_port(service))))
+    }
+
+    /// The database URL of `service`, defaulted to `<data_dir>/<service>.db`.
+    pub fn database_url(&self, service: &str) -> String {
+        self.services
+            .get(service)
+            .and_then(|s| s.database.clone())
+            .unwrap_or_else(|| {
+                format!("sqlite://{}?mode=rwc", self.data_dir.join(format!("{service}.db")).display())
+            })
+    }
+
+    /// The rate-limit policies of `service`: defaults, then configured ones.
+    pub fn rate_limits(&self, service: &str) -> BTreeMap<String, PolicyConfig> {
+        let mut policies = default_policies(service);
+        if let Some(configured) = self.services.get(service) {
+            policies.extend(configured.rate_limits.clone());
+        }
+        policies
+    }
+
+    /// Settings of `service` for its `config` capability.
+    pub fn settings(&self, service: &str) -> BTreeMap<String, String> {
+        self.services
+            .get(service)
+            .map(|s| s.settings.clone())
+            .unwrap_or_default()
+    }
+
+    /// Rejects configuration for services this host does not know.
+    pub fn validate(&self) -> Result<()> {
+        for name in self.services.keys() {
+            if !crate::components::SERVICES.contains(&name.as_str()) {
+                bail!(
+                    "unknown service `{name}` in the configuration (known: {})",
+                    crate::components::SERVICES.join(", ")
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parse_addr(name: &str, value: &str) -> Result<SocketAddr> {
+    value
+        .parse()
+        .with_context(|| format!("{name}={value:?} is not an address like 127.0.0.1:8080"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_file_and_defaults() {
+        let mut config: Config = toml::from_str(
+            r#"
+            data_dir = "/tmp/x"
+            [services.account]
+            listen = "127.0.0.1:9001"
+            [services.account.rate_limits.login-account]
+            limit = 2
+            period_ms = 1000
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.service_addr("account").port(), 9001);
+        config
+            .apply_env(|name| match name {
+                "SLUICE_ACCOUNT_ADDR" => Some("127.0.0.1:9002".into()),
+                "SLUICE_ACCOUNT_DATABASE_URL" => Some("postgres://h/db".into()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(config.service_addr("account").port(), 9002);
+        assert_eq!(config.database_url("account"), "postgres://h/db");
+        let policies = config.rate_limits("account");
+        assert_eq!(policies["login-account"].limit, 2);
+        assert_eq!(policies["login-client"].limit, 30, "defaults kept");
+    }
+
+    #[test]
+    fn defaults_need_no_file() {
+        let config = Config::default();
+        assert_eq!(config.service_addr("account").port(), 8081);
+        assert!(config.database_url("account").starts_with("sqlite://sluice-data/account.db"));
+    }
+
+    #[test]
+    fn unknown_keys_and_services_are_rejected() {
+        assert!(toml::from_str::<Config>("colour = 1").is_err());
+        let config: Config = toml::from_str("[services.nope]").unwrap();
+        assert!(config.validate().unwrap_err().to_string().contains("nope"));
+    }
+
+    #[test]
+    fn bad_address_in_environment_is_a_clear_error() {
+        let mut config = Config::default();
+        let err = config
+            .apply_env(|n| (n == "SLUICE_GATEWAY_ADDR").then(|| "nowhere".into()))
+            .unwrap_err();
+        assert!(err.to_string().contains("SLUICE_GATEWAY_ADDR"));
+    }
+}

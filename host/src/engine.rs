@@ -1,0 +1,113 @@
+//! The one wasmtime `Engine` of a host process, and the on-disk cache of
+//! compiled components (keyed by content hash and engine).
+
+use anyhow::{Context as _, Result};
+use sha2::{Digest, Sha256};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use wasmtime::component::Component;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How often the epoch ticks; a running guest yields to other tasks at most
+/// this long after it started computing (see `ComponentState::new_store`).
+pub const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Linear memory a service instance may grow to.
+pub const MAX_MEMORY_BYTES: usize = 128 << 20;
+
+/// Builds the engine: async, component-model-async, pooling allocator with
+/// copy-on-write memory images, epoch interruption for fairness.
+pub fn new_engine(max_instances: u32) -> Result<Engine> {
+    let mut pooling = PoolingAllocationConfig::default();
+    pooling
+        .total_component_instances(max_instances)
+        .total_core_instances(max_instances * 4)
+        .total_memories(max_instances * 2)
+        .total_tables(max_instances * 4)
+        .total_stacks(max_instances)
+        .max_memory_size(MAX_MEMORY_BYTES)
+        .max_core_instances_per_component(50)
+        .max_memories_per_component(4)
+        .max_tables_per_component(16)
+        .max_component_instance_size(1 << 20)
+        .max_core_instance_size(1 << 20);
+    let mut config = Config::new();
+    config
+        .wasm_component_model_async(true)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling))
+        .memory_init_cow(true)
+        .epoch_interruption(true);
+    let engine = Engine::new(&config)
+        .map_err(anyhow::Error::from)
+        .context("creating the wasmtime engine")?;
+    spawn_epoch_ticker(engine.weak());
+    Ok(engine)
+}
+
+fn spawn_epoch_ticker(engine: wasmtime::EngineWeak) {
+    std::thread::Builder::new()
+        .name("sluice-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = engine.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("spawning the epoch thread");
+}
+
+/// The hex SHA-256 of a component's bytes: its identity in logs, the
+/// compile cache and the admin API.
+pub fn digest(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Compiled components kept on disk so a restart or a repeated deploy of the
+/// same bytes skips compilation.
+#[derive(Clone)]
+pub struct CompileCache {
+    dir: Option<PathBuf>,
+    engine_key: String,
+}
+
+impl CompileCache {
+    /// A cache in `dir` (created if missing); `None` compiles every time.
+    pub fn new(engine: &Engine, dir: Option<&Path>) -> Result<Self> {
+        if let Some(dir) = dir {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating the compile cache {}", dir.display()))?;
+        }
+        let mut hasher = DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        env!("CARGO_PKG_VERSION").hash(&mut hasher);
+        Ok(CompileCache {
+            dir: dir.map(Path::to_path_buf),
+            engine_key: format!("{:016x}", hasher.finish()),
+        })
+    }
+
+    /// The compiled component for `bytes`, from the cache or compiled now.
+    pub fn load(&self, engine: &Engine, bytes: &[u8]) -> Result<Component> {
+        let Some(dir) = &self.dir else {
+            return Ok(Component::new(engine, bytes)?);
+        };
+        let path = dir.join(format!("{}-{}.cwasm", digest(bytes), self.engine_key));
+        if path.exists() {
+            // SAFETY: the file was written by `Component::serialize` of an
+            // engine with the same compatibility hash, into the host's own
+            // data directory.
+            match unsafe { Component::deserialize_file(engine, &path) } {
+                Ok(component) => return Ok(component),
+                Err(e) => tracing::warn!(path = %path.display(), "recompiling: {e:#}"),
+            }
+        }
+        let component = Component::new(engine, bytes)?;
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, component.serialize()?)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(component)
+    }
+}

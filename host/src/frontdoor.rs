@@ -1,0 +1,184 @@
+//! The HTTP front door of a service: hyper accepts connections and hands
+//! each request to a fresh component instance (wasmtime-wasi-http's
+//! `ProxyHandler`, reusing no instance), with TCP_NODELAY and graceful
+//! shutdown. A trap answers 500 for that request only.
+
+use crate::service::Service;
+use crate::state::ComponentState;
+use anyhow::Result;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use wasmtime::StoreContextMut;
+use wasmtime::component::GuestTaskId;
+use wasmtime_wasi_http::WasiBody;
+use wasmtime_wasi_http::handler::{
+    HandlerState, Instance, ProxyHandler, ShouldAccept, WorkerExpiration, WorkerState,
+    WorkerStatus,
+};
+
+/// How long a component may take to produce a response head.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Serves `service` on `listener` until `shutdown` resolves, then lets open
+/// connections finish their requests.
+pub async fn serve(
+    service: Arc<Service>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()> {
+    let handler = ProxyHandler::new(ServiceHandler { service });
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    tracing::warn!("accept failed: {e}");
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        stream.set_nodelay(true)?;
+        let handler = handler.clone();
+        let connection = http1::Builder::new().keep_alive(true).serve_connection(
+            TokioIo::new(stream),
+            hyper::service::service_fn(move |request| {
+                let handler = handler.clone();
+                async move { Ok::<_, Infallible>(handle(&handler, request).await) }
+            }),
+        );
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("connection closed: {e}");
+            }
+        });
+    }
+    graceful.shutdown().await;
+    Ok(())
+}
+
+async fn handle(
+    handler: &ProxyHandler<ServiceHandler>,
+    request: hyper::Request<hyper::body::Incoming>,
+) -> hyper::Response<WasiBody> {
+    let request_id = request.headers().get("x-request-id").cloned();
+    let request = request.map(|body| body.map_err(Into::into).boxed_unsync());
+    match handler.handle((), request).await {
+        Ok(response) => response,
+        Err(e) => {
+            let service = &handler.state().service.name;
+            tracing::error!(%service, "request failed: {e:?}");
+            let mut response = internal_error();
+            if let Some(id) = request_id {
+                response.headers_mut().insert("x-request-id", id);
+            }
+            response
+        }
+    }
+}
+
+fn internal_error() -> hyper::Response<WasiBody> {
+    let body = r#"{"error":"internal","message":"the service failed while handling this request"}"#;
+    hyper::Response::builder()
+        .status(500)
+        .header("content-type", "application/json")
+        .body(
+            Full::new(Bytes::from_static(body.as_bytes()))
+                .map_err(|never| match never {})
+                .boxed_unsync(),
+        )
+        .expect("a static response is valid")
+}
+
+/// Creates one instance per request from the service's active version.
+struct ServiceHandler {
+    service: Arc<Service>,
+}
+
+impl HandlerState for ServiceHandler {
+    type StoreData = ComponentState;
+    type WorkerExpiration = Expiration;
+    type WorkerState = OneRequest;
+
+    async fn instantiate(&self) -> wasmtime::Result<Instance<ComponentState, Expiration, OneRequest>> {
+        let version = self.service.current();
+        let mut store = self.service.new_store();
+        let proxy = version.proxy.instantiate_async(&mut store).await?;
+        Ok(Instance {
+            store,
+            proxy,
+            view: wasmtime_wasi_http::WasiHttpView::http,
+            expiration: Expiration {
+                sleep: Box::pin(tokio::time::sleep(REQUEST_TIMEOUT)),
+            },
+            state: OneRequest,
+        })
+    }
+}
+
+/// An instance serves exactly one request: no state leaks between requests.
+struct OneRequest;
+
+impl WorkerState for OneRequest {
+    type StoreData = ComponentState;
+    type RequestData = ();
+
+    fn should_accept_request(&self, _concurrent: usize, total: usize) -> ShouldAccept {
+        if total == 0 {
+            ShouldAccept::Yes
+        } else {
+            ShouldAccept::Never
+        }
+    }
+
+    fn on_request_start(
+        &self,
+        _store: StoreContextMut<'_, ComponentState>,
+        _data: (),
+        _task: GuestTaskId,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + Sync>> {
+        Box::pin(tokio::time::sleep(REQUEST_TIMEOUT))
+    }
+
+    fn drop(&self, store: wasmtime::Store<ComponentState>, result: wasmtime::Result<()>) {
+        if let Err(e) = result {
+            tracing::warn!("instance ended with an error: {e:?}");
+        }
+        drop(store);
+    }
+}
+
+/// Ends a worker whose request (or post-return work) outlives the timeout,
+/// and an idle worker at once.
+struct Expiration {
+    sleep: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl WorkerExpiration for Expiration {
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        status: WorkerStatus,
+        start: Instant,
+    ) -> Poll<()> {
+        if status == WorkerStatus::Idle {
+            return Poll::Ready(());
+        }
+        let deadline = tokio::time::Instant::from_std(start + REQUEST_TIMEOUT);
+        if self.sleep.deadline() != deadline {
+            self.sleep.as_mut().reset(deadline);
+        }
+        self.sleep.as_mut().poll(cx)
+    }
+}

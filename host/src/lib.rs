@@ -1,0 +1,15 @@
+//! The sluice host: runs service components (wasmtime), gives them their
+//! capabilities, serves each on its HTTP port, and starts the gateway.
+
+pub mod bindings;
+pub mod capabilities;
+pub mod cli;
+pub mod components;
+pub mod config;
+pub mod engine;
+pub mod frontdoor;
+pub mod linker;
+pub mod platform;
+pub mod run;
+pub mod service;
+pub mod state;

@@ -1,0 +1,181 @@
+//! Starting a node: the services it runs (each with its capabilities, its
+//! component, its migrations and its front door) and, optionally, the
+//! gateway in front of them. `sluice up` is a node with every service and
+//! the gateway; `sluice serve` a node with some services; `sluice gateway`
+//! the gateway alone.
+
+use crate::capabilities::ServiceCapabilities;
+use crate::capabilities::cache::{CacheState, connect_cache};
+use crate::capabilities::clock::ClockState;
+use crate::capabilities::config::ConfigState;
+use crate::capabilities::log::LogState;
+use crate::capabilities::rate_limit::{LocalRateLimiter, RateLimitState};
+use crate::capabilities::sql::{SqlConfig, SqlState, connect};
+use crate::capabilities::token::{TokenKeys, TokenState};
+use crate::config::Config;
+use crate::engine::{CompileCache, new_engine};
+use crate::service::{Service, Version};
+use anyhow::{Context as _, Result};
+use sluice_gateway::{Gateway, StaticResolver};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+/// What a node runs.
+#[derive(Debug, Clone)]
+pub struct NodeOptions {
+    /// Services to run here.
+    pub services: Vec<String>,
+    /// Whether to run the gateway here too.
+    pub gateway: bool,
+    /// `SLUICE_ADMIN_EMAIL` / `SLUICE_ADMIN_PASSWORD`, when both are set.
+    pub admin: Option<(String, String)>,
+}
+
+/// A started node. Dropping it does not stop it: call `shutdown`.
+pub struct Node {
+    pub gateway_addr: Option<SocketAddr>,
+    pub service_addrs: BTreeMap<String, SocketAddr>,
+    pub services: BTreeMap<String, Arc<Service>>,
+    stop: watch::Sender<bool>,
+    tasks: JoinSet<Result<()>>,
+}
+
+/// Brings a node up: every service ready (migrated, admin provisioned) and
+/// listening before the gateway starts taking requests.
+pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
+    config.validate()?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating the data dir {}", config.data_dir.display()))?;
+    let (stop, stopped) = watch::channel(false);
+    let mut tasks = JoinSet::new();
+    let mut service_addrs = BTreeMap::new();
+    let mut services = BTreeMap::new();
+
+    if !options.services.is_empty() {
+        let engine = new_engine(config.max_instances)?;
+        let linker = crate::linker::new_linker(&engine)?;
+        let cache = CompileCache::new(&engine, Some(&config.data_dir.join("compiled")))?;
+        let shared = Shared::new(&config).await?;
+        for name in &options.services {
+            let bytes = crate::components::builtin(name)
+                .with_context(|| format!("this build has no `{name}` component"))?;
+            let caps = shared.capabilities(&config, name).await?;
+            let version = Version::prepare(&linker, &cache, bytes, 1)
+                .with_context(|| format!("loading the {name} component"))?;
+            let service = Arc::new(Service::new(&engine, caps, version));
+            service.migrate().await?;
+            if name == "account"
+                && let Some((email, password)) = &options.admin
+            {
+                let id = service.ensure_admin(email, password).await?;
+                tracing::info!(%email, %id, "admin account ready");
+            }
+            let addr = config.service_addr(name);
+            let listener = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding the {name} service to {addr}"))?;
+            let local = listener.local_addr()?;
+            println!("sluice: {name} listening on http://{local}");
+            service_addrs.insert(name.clone(), local);
+            services.insert(name.clone(), service.clone());
+            tasks.spawn(crate::frontdoor::serve(service, listener, stopped_signal(&stopped)));
+        }
+    }
+
+    let gateway_addr = if options.gateway {
+        let mut resolver = StaticResolver::default();
+        for service in crate::components::SERVICES {
+            let addr = service_addrs
+                .get(*service)
+                .copied()
+                .unwrap_or_else(|| config.service_addr(service));
+            resolver.insert(service, vec![addr]);
+        }
+        let gateway = Gateway::bind(config.gateway.clone(), Arc::new(resolver)).await?;
+        let addr = gateway.local_addr();
+        println!("sluice: gateway listening on http://{addr}");
+        let signal = stopped_signal(&stopped);
+        tasks.spawn(async move { gateway.run(signal).await });
+        Some(addr)
+    } else {
+        None
+    };
+
+    Ok(Node {
+        gateway_addr,
+        service_addrs,
+        services,
+        stop,
+        tasks,
+    })
+}
+
+impl Node {
+    /// Stops accepting, lets in-flight requests finish, and returns.
+    pub async fn shutdown(mut self) -> Result<()> {
+        let _ = self.stop.send(true);
+        while let Some(done) = self.tasks.join_next().await {
+            done??;
+        }
+        Ok(())
+    }
+}
+
+fn stopped_signal(stopped: &watch::Receiver<bool>) -> impl Future<Output = ()> + use<> {
+    let mut stopped = stopped.clone();
+    async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    }
+}
+
+/// What every service of a node shares: the cache connection, the token
+/// keys and the clock.
+struct Shared {
+    cache: Arc<dyn crate::capabilities::cache::CacheBackend>,
+    token: Arc<TokenKeys>,
+    clock: ClockState,
+}
+
+impl Shared {
+    async fn new(config: &Config) -> Result<Shared> {
+        Ok(Shared {
+            cache: connect_cache(&config.cache).await?,
+            token: Arc::new(TokenKeys::load_or_generate(&config.token, &config.data_dir)?),
+            clock: ClockState::new(&config.clock),
+        })
+    }
+
+    async fn capabilities(&self, config: &Config, name: &str) -> Result<ServiceCapabilities> {
+        let url = config.database_url(name);
+        let db = connect(&SqlConfig::new(url.clone()))
+            .await
+            .with_context(|| format!("connecting the {name} database"))?;
+        let limiter = LocalRateLimiter::new(config.rate_limits(name))
+            .with_context(|| format!("the rate limits of {name}"))?;
+        Ok(ServiceCapabilities {
+            service: name.to_string(),
+            sql: SqlState { db: Some(Arc::new(db)) },
+            cache: CacheState {
+                backend: self.cache.clone(),
+                namespace: format!("{name}:"),
+            },
+            rate_limit: RateLimitState {
+                backend: Arc::new(limiter),
+            },
+            token: TokenState {
+                keys: self.token.clone(),
+            },
+            clock: self.clock.clone(),
+            log: LogState {
+                service: name.to_string(),
+            },
+            config: ConfigState {
+                settings: Arc::new(config.settings(name)),
+            },
+        })
+    }
+}

@@ -1,0 +1,26 @@
+//! `sluice run FILE.wasm`: serve any plain wasi:http component (p2 or p3)
+//! with the same engine and front door as the services. It gets no
+//! database and no rate-limit policies; the other capabilities work.
+
+use crate::capabilities::ServiceCapabilities;
+use crate::engine::{CompileCache, new_engine};
+use crate::service::{Service, Version};
+use anyhow::{Context as _, Result};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+pub async fn run(file: &Path, addr: SocketAddr, shutdown: impl Future<Output = ()>) -> Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let engine = new_engine(1000)?;
+    let linker = crate::linker::new_linker(&engine)?;
+    let version = Version::prepare(&linker, &CompileCache::new(&engine, None)?, &bytes, 1)
+        .with_context(|| format!("loading {}", file.display()))?;
+    let caps = ServiceCapabilities::bare("run").await?;
+    let service = Arc::new(Service::new(&engine, caps, version));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    println!("sluice: serving {} on http://{}", file.display(), listener.local_addr()?);
+    crate::frontdoor::serve(service, listener, shutdown).await
+}

@@ -1,0 +1,222 @@
+//! Shared by the end-to-end tests: start the real `sluice` binary on free
+//! ports with a fresh data dir, wait until it is ready, and talk to it.
+
+#![allow(dead_code)]
+
+pub mod db;
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A running `sluice up`. Stopped with SIGTERM when dropped.
+pub struct Platform {
+    child: Option<Child>,
+    /// e.g. "http://127.0.0.1:40123"
+    pub gateway: String,
+    /// Service name -> base URL of its own port.
+    pub services: BTreeMap<String, String>,
+    pub data_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+    pub client: reqwest::Client,
+}
+
+/// How to start a platform.
+#[derive(Default, Clone)]
+pub struct Options {
+    /// TOML configuration written to a file and passed with --config.
+    pub config: String,
+    /// Extra environment variables.
+    pub env: Vec<(String, String)>,
+    /// Reuse this data dir (to test restarts) instead of a fresh one.
+    pub data_dir: Option<PathBuf>,
+}
+
+/// A JWT secret the tests know, so they can forge expired or tampered tokens.
+pub const TEST_SECRET: &str = "test-secret-0123456789abcdef0123456789abcdef";
+
+impl Platform {
+    pub fn start(options: Options) -> Platform {
+        let (temp, data_dir) = match &options.data_dir {
+            Some(dir) => (None, dir.clone()),
+            None => {
+                let temp = tempfile::tempdir().unwrap();
+                let dir = temp.path().to_path_buf();
+                (Some(temp), dir)
+            }
+        };
+        let config_path = data_dir.join("test-config.toml");
+        std::fs::create_dir_all(&data_dir).unwrap();
+        std::fs::write(&config_path, &options.config).unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sluice"));
+        command
+            .arg("up")
+            .arg("--config")
+            .arg(&config_path)
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .args(["--gateway-addr", "127.0.0.1:0"])
+            .args(["--service-addr", "account=127.0.0.1:0"])
+            .env("SLUICE_JWT_SECRET", TEST_SECRET)
+            .env("SLUICE_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in &options.env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("starting sluice");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut gateway = None;
+        let mut services = BTreeMap::new();
+        loop {
+            let line = match rx.recv_timeout(Duration::from_secs(120)) {
+                Ok(line) => line,
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!("sluice did not become ready: {:?}", child.wait());
+                }
+            };
+            if line == "sluice: ready" {
+                break;
+            }
+            if let Some(rest) = line.strip_prefix("sluice: ")
+                && let Some((name, url)) = rest.split_once(" listening on ")
+            {
+                if name == "gateway" {
+                    gateway = Some(url.to_string());
+                } else {
+                    services.insert(name.to_string(), url.to_string());
+                }
+            }
+        }
+        Platform {
+            child: Some(child),
+            gateway: gateway.expect("the gateway address"),
+            services,
+            data_dir,
+            _temp: temp,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// Stops the platform with SIGTERM and returns its exit status.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        unsafe_sigterm(child.id());
+        child.wait().unwrap()
+    }
+
+    /// Keeps the data dir alive past this platform (for a restart).
+    pub fn keep_data_dir(&mut self) -> Option<tempfile::TempDir> {
+        self._temp.take()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.gateway)
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        Reply::from(self.client.post(self.url(path)).json(body).send().await.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        Reply::from(request.send().await.unwrap()).await
+    }
+
+    /// Registers and logs in; returns the access token.
+    pub async fn register_and_login(&self, email: &str, password: &str) -> String {
+        let reply = self
+            .post("/api/accounts/register", &serde_json::json!({"email": email, "password": password}))
+            .await;
+        assert_eq!(reply.status, 201, "{reply:?}");
+        self.login(email, password).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let reply = self
+            .post("/api/accounts/login", &serde_json::json!({"email": email, "password": password}))
+            .await;
+        assert_eq!(reply.status, 200, "{reply:?}");
+        reply.body["access_token"].as_str().unwrap().to_string()
+    }
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            unsafe_sigterm(child.id());
+            let _ = child.wait();
+        }
+    }
+}
+
+fn unsafe_sigterm(pid: u32) {
+    let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    pub async fn from(response: reqwest::Response) -> Reply {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    /// Asserts an API error: this status, this machine code, a message, JSON.
+    pub fn assert_error(&self, status: u16, code: &str) {
+        assert_eq!(self.status, status, "{self:?}");
+        assert_eq!(self.body["error"], code, "{self:?}");
+        assert!(
+            self.body["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{self:?}"
+        );
+        assert!(
+            self.headers["content-type"].to_str().unwrap().starts_with("application/json"),
+            "{self:?}"
+        );
+        assert!(self.headers.contains_key("x-request-id"), "{self:?}");
+    }
+}
+
+/// A unique suffix for names in one test run.
+pub fn unique() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    format!("{}{:x}", std::process::id(), nanos & 0xffff_ffff)
+}
+
+pub fn path_exists(p: &Path) -> bool {
+    p.exists()
+}

@@ -11,6 +11,7 @@ use std::process::Command;
 const COMPONENTS: &[(&str, &str, Option<&str>)] = &[
     ("account", "ACCOUNT", Some("account")),
     ("hello", "HELLO", None),
+    ("hello-p2", "HELLO_P2", None),
     ("rule-round99", "RULE_ROUND99", None),
 ];
 

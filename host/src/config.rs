@@ -73,11 +73,7 @@ pub fn default_port(service: &str) -> u16 {
 
 /// Rate-limit policies a built-in service uses unless configured otherwise.
 fn default_policies(service: &str) -> BTreeMap<String, PolicyConfig> {
-    let per_minute = |limit| PolicyConfig {
-        limit,
-        period_ms: 60_000,
-        burst: None,
-    };
+    let per_minute = |limit| PolicyConfig::new(limit, std::time::Duration::from_secs(60));
     match service {
         "account" => BTreeMap::from([
             ("login-client".to_string(), per_minute(30)),
@@ -123,7 +119,7 @@ impl Config {
             }
         }
         if let Some(url) = var("SLUICE_REDIS_URL") {
-            self.cache = CacheConfig::redis(url);
+            self.cache = CacheConfig::redis(url, "sluice:");
         }
         if let Some(secret) = var("SLUICE_JWT_SECRET") {
             self.token.secret = Some(secret.into());

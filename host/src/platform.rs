@@ -5,7 +5,7 @@
 //! the gateway alone.
 
 use crate::capabilities::ServiceCapabilities;
-use crate::capabilities::cache::{CacheState, connect_cache};
+use crate::capabilities::cache::{self, CacheState};
 use crate::capabilities::clock::ClockState;
 use crate::capabilities::config::ConfigState;
 use crate::capabilities::log::LogState;
@@ -143,7 +143,7 @@ struct Shared {
 impl Shared {
     async fn new(config: &Config) -> Result<Shared> {
         Ok(Shared {
-            cache: connect_cache(&config.cache).await?,
+            cache: cache::build(&config.cache)?,
             token: Arc::new(TokenKeys::load_or_generate(&config.token, &config.data_dir)?),
             clock: ClockState::new(&config.clock),
         })
@@ -155,10 +155,11 @@ impl Shared {
             .await
             .with_context(|| format!("connecting the {name} database"))?;
         let limiter = LocalRateLimiter::new(config.rate_limits(name))
+            .map_err(anyhow::Error::from)
             .with_context(|| format!("the rate limits of {name}"))?;
         Ok(ServiceCapabilities {
             service: name.to_string(),
-            sql: SqlState { db: Some(Arc::new(db)) },
+            sql: SqlState { db: Some(db) },
             cache: CacheState {
                 backend: self.cache.clone(),
                 namespace: format!("{name}:"),

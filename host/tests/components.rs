@@ -83,3 +83,16 @@ async fn compiled_components_are_cached_on_disk() {
     cache.load(&engine, sluice::components::HELLO).unwrap();
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p2_and_p3_components_are_both_served() {
+    let client = reqwest::Client::new();
+    let (p3, _stop3) = serve(sluice::components::HELLO).await;
+    let (p2, _stop2) = serve(sluice::components::HELLO_P2).await;
+    let body = |url: String| {
+        let client = client.clone();
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    assert_eq!(body(format!("{p3}/")).await, "hello\n");
+    assert_eq!(body(format!("{p2}/")).await, "hello from p2\n");
+}

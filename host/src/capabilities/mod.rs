@@ -41,11 +41,13 @@ impl ServiceCapabilities {
             service: service.to_string(),
             sql: sql::SqlState::default(),
             cache: cache::CacheState {
-                backend: cache::connect_cache(&cache::CacheConfig::default()).await?,
+                backend: cache::build(&cache::CacheConfig::default())?,
                 namespace: format!("{service}:"),
             },
             rate_limit: rate_limit::RateLimitState {
-                backend: Arc::new(rate_limit::LocalRateLimiter::new(Default::default())?),
+                backend: Arc::new(rate_limit::LocalRateLimiter::new(
+                    Vec::<(String, rate_limit::PolicyConfig)>::new(),
+                )?),
             },
             token: token::TokenState {
                 keys: Arc::new(token::TokenKeys::load_or_generate(

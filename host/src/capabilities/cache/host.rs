@@ -69,8 +69,8 @@ impl<T> wit::HostWithStore<T> for CacheCapability {
 }
 
 /// 0 asks for the backend's default TTL.
-fn ttl(ms: u64) -> Option<Duration> {
-    (ms > 0).then(|| Duration::from_millis(ms))
+fn ttl(ms: u64) -> Duration {
+    Duration::from_millis(ms)
 }
 
 impl From<CacheError> for wit::Error {

@@ -1,18 +1,24 @@
-//! TEMPORARY stub until the real backend lands.
+//! The `cache` capability: get, set with TTL, delete and atomic increment,
+//! behind [`CacheBackend`].
+//!
+//! [`InProcessCache`] is the embedded default (bounded, per-entry TTL, LRU
+//! eviction); [`RedisCache`] shares the cache between nodes, prefixes every
+//! key per deployment and component, and bounds every operation with a
+//! timeout so a slow or absent Redis turns into `Unavailable`, never a hang.
+//! [`CacheConfig`] chooses between them and [`build`] makes one.
+
+mod backend;
+mod config;
+mod in_process;
+mod redis_cache;
+
+#[cfg(test)]
+mod tests;
+
+pub use backend::{CacheBackend, CacheError};
+pub use config::{CacheConfig, build};
+pub use in_process::InProcessCache;
+pub use redis_cache::RedisCache;
+
 mod host;
 pub use host::*;
-use futures::future::BoxFuture;
-use std::time::Duration;
-use std::sync::Arc;
-#[derive(Debug, thiserror::Error)]
-pub enum CacheError { #[error("a")] Unavailable(String), #[error("a")] NotANumber, #[error("a")] Other(String) }
-pub trait CacheBackend: Send + Sync {
-    fn get(&self, key: String) -> BoxFuture<'_, Result<Option<Vec<u8>>, CacheError>>;
-    fn set(&self, key: String, value: Vec<u8>, ttl: Option<Duration>) -> BoxFuture<'_, Result<(), CacheError>>;
-    fn delete(&self, key: String) -> BoxFuture<'_, Result<(), CacheError>>;
-    fn increment(&self, key: String, delta: i64, ttl: Option<Duration>) -> BoxFuture<'_, Result<i64, CacheError>>;
-}
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct CacheConfig {}
-impl CacheConfig { pub fn redis(_url: String) -> Self { todo!() } }
-pub async fn connect_cache(_: &CacheConfig) -> anyhow::Result<Arc<dyn CacheBackend>> { todo!() }

@@ -31,7 +31,7 @@ impl<T> wit::HostWithStore<T> for RateLimitCapability {
         cost: u32,
     ) -> Result<wit::Decision, wit::Error> {
         let limiter = accessor.with(|mut access| access.get().backend.clone());
-        match limiter.check(&policy, &key, cost).await? {
+        match limiter.check(policy, key, cost).await? {
             Decision::Allowed => Ok(wit::Decision::Allowed),
             Decision::Limited { retry_after } => Ok(wit::Decision::Limited(
                 u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX).max(1),

@@ -1,19 +1,21 @@
-//! TEMPORARY stub until the real backend lands.
+//! The `rate-limit` capability: `check(policy, key, cost)` against named
+//! GCRA policies, behind [`RateLimitBackend`].
+//!
+//! Policies ([`PolicyConfig`]: `limit` units per period, with a burst) are
+//! checked once when the limiter is built. [`LocalRateLimiter`] keeps the
+//! state in this process (governor keyed limiters) and sweeps idle keys so
+//! memory stays bounded.
+
+mod backend;
+mod config;
+mod local;
+
+#[cfg(test)]
+mod tests;
+
+pub use backend::{Decision, RateLimitBackend, RateLimitError};
+pub use config::{PolicyConfig, PolicyError};
+pub use local::{DEFAULT_MAX_KEYS, DEFAULT_SWEEP_EVERY, LocalRateLimiter};
+
 mod host;
 pub use host::*;
-use futures::future::BoxFuture;
-use std::time::Duration;
-use std::collections::BTreeMap;
-pub enum Decision { Allowed, Limited { retry_after: Duration } }
-#[derive(Debug, thiserror::Error)]
-pub enum RateLimitError { #[error("a")] NoSuchPolicy(String), #[error("a")] CostExceedsBurst(u32) }
-pub trait RateLimitBackend: Send + Sync {
-    fn check<'a>(&'a self, policy: &'a str, key: &'a str, cost: u32) -> BoxFuture<'a, Result<Decision, RateLimitError>>;
-}
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct PolicyConfig { pub limit: u32, pub period_ms: u64, pub burst: Option<u32> }
-pub struct LocalRateLimiter;
-impl LocalRateLimiter { pub fn new(_: BTreeMap<String, PolicyConfig>) -> anyhow::Result<Self> { todo!() } }
-impl RateLimitBackend for LocalRateLimiter {
-    fn check<'a>(&'a self, _: &'a str, _: &'a str, _: u32) -> BoxFuture<'a, Result<Decision, RateLimitError>> { todo!() }
-}

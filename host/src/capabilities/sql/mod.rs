@@ -1,30 +1,39 @@
-//! TEMPORARY stub until the real backend lands.
+//! The `sql` capability: a component's own database, behind [`SqlBackend`].
+//!
+//! One implementation, [`SqlxBackend`], serves SQLite, PostgreSQL and
+//! MySQL/MariaDB through sqlx, chosen by the URL in [`SqlConfig`]. Components
+//! write `?` placeholders everywhere (rewritten to `$n` for PostgreSQL); every
+//! column comes back as a [`Value`]. [`apply_migrations`] brings a database up
+//! to a component's schema, and [`testdb`] makes throw-away databases for
+//! tests.
+
+mod backend;
+mod config;
+mod decode;
+mod error;
+mod migrate;
+mod placeholders;
+mod runner;
+mod sqlx_backend;
+pub mod testdb;
+mod types;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+pub use backend::SqlBackend;
+pub use config::SqlConfig;
+pub use error::SqlError;
+pub use migrate::{MIGRATIONS_TABLE, Migration, apply_migrations};
+pub use sqlx_backend::SqlxBackend;
+pub use types::{Dialect, Rows, Statement, Value};
+
+/// Connects to the database `config` names; see [`SqlxBackend::connect`].
+pub async fn connect(config: &SqlConfig) -> Result<Arc<dyn SqlBackend>, SqlError> {
+    Ok(Arc::new(SqlxBackend::connect(config).await?))
+}
+
 mod host;
 pub use host::*;
-use futures::future::BoxFuture;
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value { Null, Integer(i64), Real(f64), Text(String), Blob(Vec<u8>) }
-pub struct Rows { pub columns: Vec<String>, pub rows: Vec<Vec<Value>> }
-pub struct Statement { pub sql: String, pub params: Vec<Value>, pub expect_rows: Option<u64> }
-#[derive(Clone, Copy)]
-pub enum Dialect { Sqlite, Postgres, Mysql }
-#[derive(Debug, thiserror::Error)]
-pub enum SqlError { #[error("a")] ConstraintViolation(String), #[error("a")] ExpectationFailed(u32), #[error("a")] InvalidStatement(String), #[error("a")] Unavailable(String), #[error("a")] Other(String) }
-pub trait SqlBackend: Send + Sync {
-    fn dialect(&self) -> Dialect;
-    fn query(&self, sql: String, params: Vec<Value>) -> BoxFuture<'_, Result<Rows, SqlError>>;
-    fn execute(&self, sql: String, params: Vec<Value>) -> BoxFuture<'_, Result<u64, SqlError>>;
-    fn batch(&self, statements: Vec<Statement>) -> BoxFuture<'_, Result<Vec<u64>, SqlError>>;
-}
-pub struct SqlConfig { pub url: String }
-impl SqlConfig { pub fn new(url: String) -> Self { SqlConfig { url } } }
-pub struct SqlxBackend;
-impl SqlBackend for SqlxBackend {
-    fn dialect(&self) -> Dialect { todo!() }
-    fn query(&self, _: String, _: Vec<Value>) -> BoxFuture<'_, Result<Rows, SqlError>> { todo!() }
-    fn execute(&self, _: String, _: Vec<Value>) -> BoxFuture<'_, Result<u64, SqlError>> { todo!() }
-    fn batch(&self, _: Vec<Statement>) -> BoxFuture<'_, Result<Vec<u64>, SqlError>> { todo!() }
-}
-pub async fn connect(_: &SqlConfig) -> anyhow::Result<SqlxBackend> { todo!() }
-pub struct Migration { pub version: u32, pub name: String, pub statements: Vec<String> }
-pub async fn apply_migrations(_: &dyn SqlBackend, _: &[Migration]) -> Result<Vec<u32>, SqlError> { todo!() }

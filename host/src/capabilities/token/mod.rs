@@ -1,14 +1,26 @@
-//! TEMPORARY stub until the real backend lands.
+//! The `token` capability: HS256 JSON Web Tokens signed with a key that
+//! stays in the host.
+//!
+//! [`TokenKeys`] issues tokens with `sub`, `role`, `tenant`, `iss`, `iat`
+//! and `exp` claims and verifies them, accepting HS256 only (so `none` and
+//! every other algorithm are invalid) with zero leeway on expiry. The key is
+//! the configured [`Secret`] or, without one, 32 random bytes generated once
+//! into `<data_dir>/jwt.key` (mode 0600).
+
+mod config;
+mod key_file;
+mod keys;
+mod secret;
+mod types;
+
+#[cfg(test)]
+mod tests;
+
+pub use config::TokenConfig;
+pub use key_file::KEY_FILE;
+pub use keys::TokenKeys;
+pub use secret::Secret;
+pub use types::{Claims, Issued, TokenError};
+
 mod host;
 pub use host::*;
-pub struct Issued { pub token: String, pub expires_in: u64 }
-pub struct Claims { pub subject: String, pub role: String, pub tenant: String, pub expires_at: u64 }
-pub enum TokenError { Invalid, Expired }
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct TokenConfig { pub secret: Option<String> }
-pub struct TokenKeys;
-impl TokenKeys {
-    pub fn load_or_generate(_: &TokenConfig, _: &std::path::Path) -> anyhow::Result<Self> { todo!() }
-    pub fn issue(&self, _: &str, _: &str, _: &str) -> Issued { todo!() }
-    pub fn verify(&self, _: &str) -> Result<Claims, TokenError> { todo!() }
-}

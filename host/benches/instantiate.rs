@@ -31,12 +31,22 @@ fn bench(c: &mut Criterion) {
     let indices = GuestIndices::new(&pre).unwrap();
     let caps = Arc::new(rt.block_on(sluice::capabilities::ServiceCapabilities::bare("bench")).unwrap());
 
-    c.bench_function("instantiate + call (pooling)", |b| {
+    c.bench_function("new store", |b| {
+        b.iter(|| sluice::state::ComponentState::new_store(&engine, caps.clone()))
+    });
+    c.bench_function("new store + instantiate (pooling)", |b| {
+        b.to_async(&rt).iter(|| async {
+            let mut store = sluice::state::ComponentState::new_store(&engine, caps.clone());
+            pre.instantiate_async(&mut store).await.unwrap();
+        })
+    });
+    c.bench_function("new store + instantiate + call (pooling)", |b| {
+        let input = input();
         b.to_async(&rt).iter(|| async {
             let mut store = sluice::state::ComponentState::new_store(&engine, caps.clone());
             let instance = pre.instantiate_async(&mut store).await.unwrap();
             let rule = indices.load(&mut store, &instance).unwrap();
-            let out = rule.call_apply(&mut store, input()).await.unwrap().unwrap();
+            let out = rule.call_apply(&mut store, &input).await.unwrap().unwrap();
             assert_eq!(out.unit_price, 1199);
         })
     });

@@ -12,5 +12,5 @@ mod generated {
     });
 }
 
-pub use generated::exports::sluice::platform::{accounts, rule, schema};
+pub use generated::exports::sluice::platform::{accounts, quote, rule, schema, stock};
 pub use generated::sluice::platform::{cache, clock, config, log, rate_limit, sql, token};

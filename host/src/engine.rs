@@ -31,7 +31,9 @@ pub fn new_engine(max_instances: u32) -> Result<Engine> {
         .max_memories_per_component(4)
         .max_tables_per_component(16)
         .max_component_instance_size(1 << 20)
-        .max_core_instance_size(1 << 20);
+        .max_core_instance_size(1 << 20)
+        .linear_memory_keep_resident(1 << 20)
+        .table_keep_resident(1 << 16);
     let mut config = Config::new();
     config
         .wasm_component_model_async(true)

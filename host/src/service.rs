@@ -11,7 +11,7 @@ use anyhow::{Context as _, Result, anyhow};
 use arc_swap::ArcSwap;
 use std::sync::Arc;
 use std::time::SystemTime;
-use wasmtime::component::{InstancePre, Linker};
+use wasmtime::component::{Instance, InstancePre, Linker};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi_http::handler::ProxyPre;
 
@@ -86,6 +86,15 @@ impl Service {
     /// A fresh store for one instance of this service.
     pub fn new_store(&self) -> Store<ComponentState> {
         ComponentState::new_store(&self.engine, self.caps.clone())
+    }
+
+    /// A fresh instance of the active version, in its own store: for calling
+    /// the component's typed exports (`GuestIndices::new(&version.pre)`).
+    pub async fn instantiate(&self) -> Result<(Arc<Version>, Store<ComponentState>, Instance)> {
+        let version = self.current();
+        let mut store = self.new_store();
+        let instance = version.pre.instantiate_async(&mut store).await?;
+        Ok((version, store, instance))
     }
 
     /// Applies the component's schema migrations to its database, if it has

@@ -36,6 +36,9 @@ pub struct Options {
     pub data_dir: Option<PathBuf>,
 }
 
+/// Every service a platform may run; each gets a free port.
+pub const SERVICES: &[&str] = &["account", "catalog", "pricing", "order"];
+
 /// A JWT secret the tests know, so they can forge expired or tampered tokens.
 pub const TEST_SECRET: &str = "test-secret-0123456789abcdef0123456789abcdef";
 
@@ -60,7 +63,7 @@ impl Platform {
             .arg("--data-dir")
             .arg(&data_dir)
             .args(["--gateway-addr", "127.0.0.1:0"])
-            .args(["--service-addr", "account=127.0.0.1:0"])
+            .args(SERVICES.iter().flat_map(|s| ["--service-addr".to_string(), format!("{s}=127.0.0.1:0")]))
             .env("SLUICE_JWT_SECRET", TEST_SECRET)
             .env("SLUICE_LOG", "warn")
             .stdout(Stdio::piped())

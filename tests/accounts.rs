@@ -54,12 +54,18 @@ async fn register_login_me(p: &Platform) {
     let id = reply.body["id"].as_str().unwrap().to_string();
 
     let duplicate = p
-        .post("/api/accounts/register", &json!({"email": address, "password": "another one"}))
+        .post(
+            "/api/accounts/register",
+            &json!({"email": address, "password": "another one"}),
+        )
         .await;
     duplicate.assert_error(409, "email_taken");
 
     let login = p
-        .post("/api/accounts/login", &json!({"email": address, "password": "correct horse"}))
+        .post(
+            "/api/accounts/login",
+            &json!({"email": address, "password": "correct horse"}),
+        )
         .await;
     assert_eq!(login.status, 200, "{login:?}");
     assert_eq!(login.body["token_type"], "Bearer");
@@ -68,7 +74,10 @@ async fn register_login_me(p: &Platform) {
 
     let me = p.get("/api/accounts/me", Some(token)).await;
     assert_eq!(me.status, 200, "{me:?}");
-    assert_eq!(me.body, json!({"id": id, "email": address.to_lowercase(), "role": "customer", "tenant": "default"}));
+    assert_eq!(
+        me.body,
+        json!({"id": id, "email": address.to_lowercase(), "role": "customer", "tenant": "default"})
+    );
 
     let tenant = p
         .post(
@@ -80,14 +89,23 @@ async fn register_login_me(p: &Platform) {
     assert_eq!(tenant.body["tenant"], "acme");
 
     let wrong = p
-        .post("/api/accounts/login", &json!({"email": address, "password": "wrong horse"}))
+        .post(
+            "/api/accounts/login",
+            &json!({"email": address, "password": "wrong horse"}),
+        )
         .await;
     wrong.assert_error(401, "invalid_credentials");
     let unknown = p
-        .post("/api/accounts/login", &json!({"email": email("nobody"), "password": "wrong horse"}))
+        .post(
+            "/api/accounts/login",
+            &json!({"email": email("nobody"), "password": "wrong horse"}),
+        )
         .await;
     unknown.assert_error(401, "invalid_credentials");
-    assert_eq!(wrong.body["message"], unknown.body["message"], "no account enumeration");
+    assert_eq!(
+        wrong.body["message"], unknown.body["message"],
+        "no account enumeration"
+    );
 }
 
 async fn bad_input(p: &Platform) {
@@ -98,22 +116,46 @@ async fn bad_input(p: &Platform) {
             .body(body)
             .send()
     };
-    support::Reply::from(raw("{not json").await.unwrap()).await.assert_error(400, "invalid_json");
-    support::Reply::from(raw(r#"{"email": 5, "password": "12345678"}"#).await.unwrap())
+    support::Reply::from(raw("{not json").await.unwrap())
         .await
         .assert_error(400, "invalid_json");
+    support::Reply::from(
+        raw(r#"{"email": 5, "password": "12345678"}"#)
+            .await
+            .unwrap(),
+    )
+    .await
+    .assert_error(400, "invalid_json");
     let missing = support::Reply::from(raw(r#"{"email": "a@b.co"}"#).await.unwrap()).await;
     missing.assert_error(400, "invalid_json");
-    assert!(missing.body["message"].as_str().unwrap().contains("password"), "{missing:?}");
+    assert!(
+        missing.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("password"),
+        "{missing:?}"
+    );
 
-    for bad in ["no-at-sign", "a@b", "two@@example.com", "sp ace@example.com", ""] {
-        p.post("/api/accounts/register", &json!({"email": bad, "password": "12345678"}))
-            .await
-            .assert_error(400, "invalid_email");
-    }
-    p.post("/api/accounts/register", &json!({"email": email("short"), "password": "1234567"}))
+    for bad in [
+        "no-at-sign",
+        "a@b",
+        "two@@example.com",
+        "sp ace@example.com",
+        "",
+    ] {
+        p.post(
+            "/api/accounts/register",
+            &json!({"email": bad, "password": "12345678"}),
+        )
         .await
-        .assert_error(400, "invalid_password");
+        .assert_error(400, "invalid_email");
+    }
+    p.post(
+        "/api/accounts/register",
+        &json!({"email": email("short"), "password": "1234567"}),
+    )
+    .await
+    .assert_error(400, "invalid_password");
     p.post(
         "/api/accounts/register",
         &json!({"email": email("tenant"), "password": "12345678", "tenant": "Not OK!"}),
@@ -122,22 +164,32 @@ async fn bad_input(p: &Platform) {
     .assert_error(400, "invalid_tenant");
 
     let huge = json!({"email": email("huge"), "password": "x".repeat(200_000)});
-    p.post("/api/accounts/register", &huge).await.assert_error(413, "payload_too_large");
+    p.post("/api/accounts/register", &huge)
+        .await
+        .assert_error(413, "payload_too_large");
 
-    p.get("/api/accounts/nope", None).await.assert_error(404, "not_found");
+    p.get("/api/accounts/nope", None)
+        .await
+        .assert_error(404, "not_found");
     let wrong_method = p.get("/api/accounts/register", None).await;
     wrong_method.assert_error(405, "method_not_allowed");
 }
 
 async fn bad_tokens(p: &Platform) {
-    p.get("/api/accounts/me", None).await.assert_error(401, "unauthorized");
-    p.get("/api/accounts/me", Some("not-a-jwt")).await.assert_error(401, "invalid_token");
+    p.get("/api/accounts/me", None)
+        .await
+        .assert_error(401, "unauthorized");
+    p.get("/api/accounts/me", Some("not-a-jwt"))
+        .await
+        .assert_error(401, "invalid_token");
 
     let token = p.register_and_login(&email("carol"), "12345678").await;
     let mut parts: Vec<String> = token.split('.').map(str::to_string).collect();
     // Tamper with the payload: flip the role without re-signing.
     let payload = base64_url_decode(&parts[1]);
-    let tampered = String::from_utf8(payload).unwrap().replace("customer", "admin");
+    let tampered = String::from_utf8(payload)
+        .unwrap()
+        .replace("customer", "admin");
     parts[1] = base64_url_encode(tampered.as_bytes());
     p.get("/api/accounts/me", Some(&parts.join(".")))
         .await
@@ -146,7 +198,9 @@ async fn bad_tokens(p: &Platform) {
     // alg: none, no signature.
     let header = base64_url_encode(br#"{"alg":"none","typ":"JWT"}"#);
     let unsigned = format!("{header}.{}.", parts[1]);
-    p.get("/api/accounts/me", Some(&unsigned)).await.assert_error(401, "invalid_token");
+    p.get("/api/accounts/me", Some(&unsigned))
+        .await
+        .assert_error(401, "invalid_token");
 
     // Correctly signed, but expired.
     let claims = json!({"sub": "x", "role": "admin", "tenant": "default", "iss": "sluice", "iat": 1, "exp": 1000});
@@ -156,7 +210,9 @@ async fn bad_tokens(p: &Platform) {
         &jsonwebtoken::EncodingKey::from_secret(TEST_SECRET.as_bytes()),
     )
     .unwrap();
-    p.get("/api/accounts/me", Some(&expired)).await.assert_error(401, "token_expired");
+    p.get("/api/accounts/me", Some(&expired))
+        .await
+        .assert_error(401, "token_expired");
 }
 
 async fn gateway_basics(p: &Platform) {
@@ -171,18 +227,25 @@ async fn gateway_basics(p: &Platform) {
         .await
         .unwrap();
     assert_eq!(echoed.headers()["x-request-id"], "trace-me-123");
-    p.get("/api/nothing-here", None).await.assert_error(404, "not_found");
+    p.get("/api/nothing-here", None)
+        .await
+        .assert_error(404, "not_found");
 }
 
 #[tokio::test]
 async fn brute_force_login_is_throttled() {
     let platform = Platform::start(options());
     let address = email("victim");
-    platform.register_and_login(&address, "the real password").await;
+    platform
+        .register_and_login(&address, "the real password")
+        .await;
     let mut limited = None;
     for _ in 0..10 {
         let reply = platform
-            .post("/api/accounts/login", &json!({"email": address, "password": "guess"}))
+            .post(
+                "/api/accounts/login",
+                &json!({"email": address, "password": "guess"}),
+            )
             .await;
         if reply.status == 429 {
             limited = Some(reply);
@@ -192,10 +255,16 @@ async fn brute_force_login_is_throttled() {
     }
     let limited = limited.expect("repeated failed logins are throttled");
     limited.assert_error(429, "rate_limited");
-    let retry_after: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry_after), "{retry_after}");
     // Another account from the same client is not affected by this account's throttle.
-    platform.register_and_login(&email("bystander"), "12345678").await;
+    platform
+        .register_and_login(&email("bystander"), "12345678")
+        .await;
 }
 
 #[tokio::test]
@@ -212,7 +281,10 @@ period_ms = 60000
     let mut statuses = vec![];
     for _ in 0..5 {
         let reply = platform
-            .post("/api/accounts/register", &json!({"email": email("many"), "password": "12345678"}))
+            .post(
+                "/api/accounts/register",
+                &json!({"email": email("many"), "password": "12345678"}),
+            )
             .await;
         statuses.push(reply.status);
         if reply.status == 429 {
@@ -228,7 +300,10 @@ async fn admin_from_environment_survives_restart() {
     let admin = email("admin");
     let env = vec![
         ("SLUICE_ADMIN_EMAIL".to_string(), admin.clone()),
-        ("SLUICE_ADMIN_PASSWORD".to_string(), "admin password".to_string()),
+        (
+            "SLUICE_ADMIN_PASSWORD".to_string(),
+            "admin password".to_string(),
+        ),
     ];
     let mut first = Platform::start(Options {
         env: env.clone(),
@@ -248,7 +323,10 @@ async fn admin_from_environment_survives_restart() {
         ..options()
     });
     let token = second.login(&admin, "admin password").await;
-    assert_eq!(second.get("/api/accounts/me", Some(&token)).await.body["role"], "admin");
+    assert_eq!(
+        second.get("/api/accounts/me", Some(&token)).await.body["role"],
+        "admin"
+    );
     second.login(&customer, "12345678").await;
     drop(second);
     drop(keep);
@@ -278,7 +356,9 @@ async fn mariadb_as_the_account_database() {
 
 fn base64_url_decode(s: &str) -> Vec<u8> {
     use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).unwrap()
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .unwrap()
 }
 
 fn base64_url_encode(b: &[u8]) -> String {

@@ -20,7 +20,10 @@ fn input() -> Input {
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let engine = new_engine(1000).unwrap();
     let linker = sluice::linker::new_linker(&engine).unwrap();
     let component = CompileCache::new(&engine, None)
@@ -29,7 +32,10 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     let pre = linker.instantiate_pre(&component).unwrap();
     let indices = GuestIndices::new(&pre).unwrap();
-    let caps = Arc::new(rt.block_on(sluice::capabilities::ServiceCapabilities::bare("bench")).unwrap());
+    let caps = Arc::new(
+        rt.block_on(sluice::capabilities::ServiceCapabilities::bare("bench"))
+            .unwrap(),
+    );
 
     c.bench_function("new store", |b| {
         b.iter(|| sluice::state::ComponentState::new_store(&engine, caps.clone()))

@@ -8,5 +8,7 @@ pub const SERVICES: &[&str] = &["account", "catalog", "pricing", "order"];
 
 /// The built-in component of `service`, if this build has one.
 pub fn builtin(service: &str) -> Option<&'static [u8]> {
-    ALL.iter().find(|(name, _)| *name == service).map(|(_, bytes)| *bytes)
+    ALL.iter()
+        .find(|(name, _)| *name == service)
+        .map(|(_, bytes)| *bytes)
 }

@@ -112,7 +112,8 @@ impl Config {
         for service in crate::components::SERVICES {
             let upper = service.to_uppercase();
             if let Some(addr) = var(&format!("SLUICE_{upper}_ADDR")) {
-                self.service_mut(service).listen = Some(parse_addr(&format!("SLUICE_{upper}_ADDR"), &addr)?);
+                self.service_mut(service).listen =
+                    Some(parse_addr(&format!("SLUICE_{upper}_ADDR"), &addr)?);
             }
             if let Some(url) = var(&format!("SLUICE_{upper}_DATABASE_URL")) {
                 self.service_mut(service).database = Some(url);
@@ -145,7 +146,10 @@ impl Config {
             .get(service)
             .and_then(|s| s.database.clone())
             .unwrap_or_else(|| {
-                format!("sqlite://{}?mode=rwc", self.data_dir.join(format!("{service}.db")).display())
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    self.data_dir.join(format!("{service}.db")).display()
+                )
             })
     }
 
@@ -222,7 +226,11 @@ mod tests {
     fn defaults_need_no_file() {
         let config = Config::default();
         assert_eq!(config.service_addr("account").port(), 8081);
-        assert!(config.database_url("account").starts_with("sqlite://sluice-data/account.db"));
+        assert!(
+            config
+                .database_url("account")
+                .starts_with("sqlite://sluice-data/account.db")
+        );
     }
 
     #[test]

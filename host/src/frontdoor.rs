@@ -20,8 +20,7 @@ use wasmtime::StoreContextMut;
 use wasmtime::component::GuestTaskId;
 use wasmtime_wasi_http::WasiBody;
 use wasmtime_wasi_http::handler::{
-    HandlerState, Instance, ProxyHandler, ShouldAccept, WorkerExpiration, WorkerState,
-    WorkerStatus,
+    HandlerState, Instance, ProxyHandler, ShouldAccept, WorkerExpiration, WorkerState, WorkerStatus,
 };
 
 /// How long a component may take to produce a response head.
@@ -111,7 +110,9 @@ impl HandlerState for ServiceHandler {
     type WorkerExpiration = Expiration;
     type WorkerState = OneRequest;
 
-    async fn instantiate(&self) -> wasmtime::Result<Instance<ComponentState, Expiration, OneRequest>> {
+    async fn instantiate(
+        &self,
+    ) -> wasmtime::Result<Instance<ComponentState, Expiration, OneRequest>> {
         let version = self.service.current();
         let mut store = self.service.new_store();
         let proxy = version.proxy.instantiate_async(&mut store).await?;

@@ -82,7 +82,11 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
             println!("sluice: {name} listening on http://{local}");
             service_addrs.insert(name.clone(), local);
             services.insert(name.clone(), service.clone());
-            tasks.spawn(crate::frontdoor::serve(service, listener, stopped_signal(&stopped)));
+            tasks.spawn(crate::frontdoor::serve(
+                service,
+                listener,
+                stopped_signal(&stopped),
+            ));
         }
     }
 
@@ -144,7 +148,10 @@ impl Shared {
     async fn new(config: &Config) -> Result<Shared> {
         Ok(Shared {
             cache: cache::build(&config.cache)?,
-            token: Arc::new(TokenKeys::load_or_generate(&config.token, &config.data_dir)?),
+            token: Arc::new(TokenKeys::load_or_generate(
+                &config.token,
+                &config.data_dir,
+            )?),
             clock: ClockState::new(&config.clock),
         })
     }

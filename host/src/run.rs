@@ -21,6 +21,10 @@ pub async fn run(file: &Path, addr: SocketAddr, shutdown: impl Future<Output = (
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
-    println!("sluice: serving {} on http://{}", file.display(), listener.local_addr()?);
+    println!(
+        "sluice: serving {} on http://{}",
+        file.display(),
+        listener.local_addr()?
+    );
     crate::frontdoor::serve(service, listener, shutdown).await
 }

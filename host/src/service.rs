@@ -37,7 +37,9 @@ impl Version {
         number: u32,
     ) -> Result<Version> {
         let engine = linker.engine();
-        let component = cache.load(engine, bytes).context("compiling the component")?;
+        let component = cache
+            .load(engine, bytes)
+            .context("compiling the component")?;
         let pre = linker
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)

@@ -45,10 +45,8 @@ async fn a_trap_fails_one_request_and_the_host_keeps_serving() {
     assert_eq!(body["error"], "internal");
 
     // Many requests at once after the trap: every one is answered.
-    let replies = futures::future::join_all(
-        (0..50).map(|_| client.get(format!("{url}/")).send()),
-    )
-    .await;
+    let replies =
+        futures::future::join_all((0..50).map(|_| client.get(format!("{url}/")).send())).await;
     for reply in replies {
         assert_eq!(reply.unwrap().status(), 200);
     }
@@ -77,8 +75,16 @@ async fn compiled_components_are_cached_on_disk() {
     cache.load(&engine, sluice::components::HELLO).unwrap();
     let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(files.len(), 1, "one compiled artifact");
-    let name = files[0].as_ref().unwrap().file_name().into_string().unwrap();
-    assert!(name.starts_with(&sluice::engine::digest(sluice::components::HELLO)), "{name}");
+    let name = files[0]
+        .as_ref()
+        .unwrap()
+        .file_name()
+        .into_string()
+        .unwrap();
+    assert!(
+        name.starts_with(&sluice::engine::digest(sluice::components::HELLO)),
+        "{name}"
+    );
     // Loading again uses the artifact (and still works).
     cache.load(&engine, sluice::components::HELLO).unwrap();
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);

@@ -43,14 +43,27 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         let (server, name) = (self.server, self.name.clone());
-        let admin = if server == POSTGRES { "postgres" } else { "test" };
+        let admin = if server == POSTGRES {
+            "postgres"
+        } else {
+            "test"
+        };
         // Dropping happens outside any runtime the test may have torn down.
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
                 sqlx::any::install_default_drivers();
-                if let Ok(mut conn) = sqlx::AnyConnection::connect(&format!("{server}/{admin}")).await {
-                    let force = if server == POSTGRES { " WITH (FORCE)" } else { "" };
+                if let Ok(mut conn) =
+                    sqlx::AnyConnection::connect(&format!("{server}/{admin}")).await
+                {
+                    let force = if server == POSTGRES {
+                        " WITH (FORCE)"
+                    } else {
+                        ""
+                    };
                     let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}{force}"))
                         .execute(&mut conn)
                         .await;

@@ -63,7 +63,11 @@ impl Platform {
             .arg("--data-dir")
             .arg(&data_dir)
             .args(["--gateway-addr", "127.0.0.1:0"])
-            .args(SERVICES.iter().flat_map(|s| ["--service-addr".to_string(), format!("{s}=127.0.0.1:0")]))
+            .args(
+                SERVICES
+                    .iter()
+                    .flat_map(|s| ["--service-addr".to_string(), format!("{s}=127.0.0.1:0")]),
+            )
             .env("SLUICE_JWT_SECRET", TEST_SECRET)
             .env("SLUICE_LOG", "warn")
             .stdout(Stdio::piped())
@@ -132,7 +136,15 @@ impl Platform {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Reply {
-        Reply::from(self.client.post(self.url(path)).json(body).send().await.unwrap()).await
+        Reply::from(
+            self.client
+                .post(self.url(path))
+                .json(body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
@@ -146,7 +158,10 @@ impl Platform {
     /// Registers and logs in; returns the access token.
     pub async fn register_and_login(&self, email: &str, password: &str) -> String {
         let reply = self
-            .post("/api/accounts/register", &serde_json::json!({"email": email, "password": password}))
+            .post(
+                "/api/accounts/register",
+                &serde_json::json!({"email": email, "password": password}),
+            )
             .await;
         assert_eq!(reply.status, 201, "{reply:?}");
         self.login(email, password).await
@@ -154,7 +169,10 @@ impl Platform {
 
     pub async fn login(&self, email: &str, password: &str) -> String {
         let reply = self
-            .post("/api/accounts/login", &serde_json::json!({"email": email, "password": password}))
+            .post(
+                "/api/accounts/login",
+                &serde_json::json!({"email": email, "password": password}),
+            )
             .await;
         assert_eq!(reply.status, 200, "{reply:?}");
         reply.body["access_token"].as_str().unwrap().to_string()
@@ -171,7 +189,10 @@ impl Drop for Platform {
 }
 
 fn unsafe_sigterm(pid: u32) {
-    let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status();
 }
 
 /// A response, read whole.
@@ -206,7 +227,10 @@ impl Reply {
             "{self:?}"
         );
         assert!(
-            self.headers["content-type"].to_str().unwrap().starts_with("application/json"),
+            self.headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
             "{self:?}"
         );
         assert!(self.headers.contains_key("x-request-id"), "{self:?}");
@@ -216,7 +240,10 @@ impl Reply {
 /// A unique suffix for names in one test run.
 pub fn unique() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("{}{:x}", std::process::id(), nanos & 0xffff_ffff)
 }
 

@@ -45,9 +45,11 @@ impl ServiceCapabilities {
                 namespace: format!("{service}:"),
             },
             rate_limit: rate_limit::RateLimitState {
-                backend: Arc::new(rate_limit::LocalRateLimiter::new(
-                    Vec::<(String, rate_limit::PolicyConfig)>::new(),
-                )?),
+                backend: Arc::new(rate_limit::LocalRateLimiter::new(Vec::<(
+                    String,
+                    rate_limit::PolicyConfig,
+                )>::new(
+                ))?),
             },
             token: token::TokenState {
                 keys: Arc::new(token::TokenKeys::load_or_generate(

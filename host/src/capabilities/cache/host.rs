@@ -25,7 +25,10 @@ impl HasData for CacheCapability {
 
 impl wit::Host for &CacheState {}
 
-fn scoped<T>(accessor: &Accessor<T, CacheCapability>, key: &str) -> (Arc<dyn CacheBackend>, String) {
+fn scoped<T>(
+    accessor: &Accessor<T, CacheCapability>,
+    key: &str,
+) -> (Arc<dyn CacheBackend>, String) {
     accessor.with(|mut access| {
         let state = access.get();
         (state.backend.clone(), format!("{}{key}", state.namespace))

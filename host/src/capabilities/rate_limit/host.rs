@@ -34,7 +34,9 @@ impl<T> wit::HostWithStore<T> for RateLimitCapability {
         match limiter.check(policy, key, cost).await? {
             Decision::Allowed => Ok(wit::Decision::Allowed),
             Decision::Limited { retry_after } => Ok(wit::Decision::Limited(
-                u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX).max(1),
+                u64::try_from(retry_after.as_millis())
+                    .unwrap_or(u64::MAX)
+                    .max(1),
             )),
         }
     }

@@ -15,9 +15,9 @@ pub struct SqlState {
 
 impl SqlState {
     fn backend(&self) -> Result<Arc<dyn SqlBackend>, wit::Error> {
-        self.db
-            .clone()
-            .ok_or_else(|| wit::Error::Unavailable("this service has no database configured".into()))
+        self.db.clone().ok_or_else(|| {
+            wit::Error::Unavailable("this service has no database configured".into())
+        })
     }
 }
 

@@ -26,6 +26,9 @@ pub struct Config {
     pub clock: ClockConfig,
     /// Most component instances alive at once (the pooling allocator's size).
     pub max_instances: u32,
+    /// Threads serving each service's port, each with its own runtime
+    /// (0: one per core).
+    pub front_door_threads: usize,
     /// Per-service settings, keyed by service name.
     pub services: BTreeMap<String, ServiceConfig>,
 }
@@ -55,6 +58,7 @@ impl Default for Config {
             cache: CacheConfig::default(),
             clock: ClockConfig::default(),
             max_instances: 1000,
+            front_door_threads: 0,
             services: BTreeMap::new(),
         }
     }

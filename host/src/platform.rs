@@ -20,7 +20,7 @@ use sluice_gateway::{Gateway, StaticResolver};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::net::TcpListener;
+use crate::threads::FrontDoors;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -60,6 +60,10 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
         let linker = crate::linker::new_linker(&engine)?;
         let cache = CompileCache::new(&engine, Some(&config.data_dir.join("compiled")))?;
         let shared = Shared::new(&config).await?;
+        let threads = match config.front_door_threads {
+            0 => crate::threads::default_threads(),
+            n => n,
+        };
         for name in &options.services {
             let bytes = crate::components::builtin(name)
                 .with_context(|| format!("this build has no `{name}` component"))?;
@@ -75,18 +79,12 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
                 tracing::info!(%email, %id, "admin account ready");
             }
             let addr = config.service_addr(name);
-            let listener = TcpListener::bind(addr)
-                .await
+            let doors = FrontDoors::spawn(service.clone(), addr, threads, stopped.clone())
                 .with_context(|| format!("binding the {name} service to {addr}"))?;
-            let local = listener.local_addr()?;
-            println!("sluice: {name} listening on http://{local}");
-            service_addrs.insert(name.clone(), local);
-            services.insert(name.clone(), service.clone());
-            tasks.spawn(crate::frontdoor::serve(
-                service,
-                listener,
-                stopped_signal(&stopped),
-            ));
+            println!("sluice: {name} listening on http://{}", doors.addr);
+            service_addrs.insert(name.clone(), doors.addr);
+            services.insert(name.clone(), service);
+            tasks.spawn(doors.join());
         }
     }
 

@@ -5,6 +5,7 @@
 use crate::capabilities::ServiceCapabilities;
 use crate::engine::{CompileCache, new_engine};
 use crate::service::{Service, Version};
+use crate::threads::FrontDoors;
 use anyhow::{Context as _, Result};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -18,13 +19,10 @@ pub async fn run(file: &Path, addr: SocketAddr, shutdown: impl Future<Output = (
         .with_context(|| format!("loading {}", file.display()))?;
     let caps = ServiceCapabilities::bare("run").await?;
     let service = Arc::new(Service::new(&engine, caps, version));
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("binding {addr}"))?;
-    println!(
-        "sluice: serving {} on http://{}",
-        file.display(),
-        listener.local_addr()?
-    );
-    crate::frontdoor::serve(service, listener, shutdown).await
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let doors = FrontDoors::spawn(service, addr, crate::threads::default_threads(), stopped)?;
+    println!("sluice: serving {} on http://{}", file.display(), doors.addr);
+    shutdown.await;
+    let _ = stop.send(true);
+    doors.join().await
 }

@@ -7,9 +7,13 @@ use std::process::Command;
 
 /// The components this build embeds: (crate, constant, service it serves).
 /// `hello` (a plain wasi:http component) and the example rules are embedded
-/// for tests and benchmarks; they serve no service.
+/// for tests and benchmarks; they serve no service. Crates named `rule-*`
+/// are `no_std` pricing rules, built in a cargo run of their own so that
+/// the services' std features of shared dependencies don't reach them.
 const COMPONENTS: &[(&str, &str, Option<&str>)] = &[
     ("account", "ACCOUNT", Some("account")),
+    ("catalog", "CATALOG", Some("catalog")),
+    ("pricing", "PRICING", Some("pricing")),
     ("hello", "HELLO", None),
     ("hello-p2", "HELLO_P2", None),
     ("rule-round99", "RULE_ROUND99", None),
@@ -19,18 +23,56 @@ fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = manifest.parent().unwrap().to_path_buf();
     println!("cargo:rerun-if-changed={}", root.join("wit").display());
-    println!("cargo:rerun-if-changed={}", root.join("components").display());
-    println!("cargo:rerun-if-changed={}", root.join("Cargo.lock").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("components").display()
+    );
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("Cargo.lock").display()
+    );
 
     check_wasm_target();
     let target_dir = root.join("target").join("wasm");
+    let (rules, others): (Vec<&str>, Vec<&str>) = COMPONENTS
+        .iter()
+        .map(|(krate, _, _)| *krate)
+        .partition(|krate| krate.starts_with("rule-"));
+    for group in [others, rules] {
+        build_components(&root, &target_dir, &group);
+    }
+
+    let mut out = String::new();
+    for (krate, constant, _) in COMPONENTS {
+        let wasm = target_dir
+            .join("wasm32-wasip2/release")
+            .join(format!("{}.wasm", krate.replace('-', "_")));
+        assert!(wasm.exists(), "{} was not built", wasm.display());
+        out.push_str(&format!(
+            "/// The `{krate}` component.\npub const {constant}: &[u8] = include_bytes!({:?});\n",
+            wasm.display().to_string()
+        ));
+    }
+    out.push_str("/// (service name, component bytes) for every built-in service.\npub const ALL: &[(&str, &[u8])] = &[");
+    for (_, constant, service) in COMPONENTS {
+        if let Some(service) = service {
+            out.push_str(&format!("({service:?}, {constant}),"));
+        }
+    }
+    out.push_str("];\n");
+    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("components.rs");
+    std::fs::write(dest, out).unwrap();
+}
+
+/// Builds `crates` for wasm32-wasip2 in release, in one cargo run.
+fn build_components(root: &Path, target_dir: &Path, crates: &[&str]) {
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cargo
-        .current_dir(&root)
+        .current_dir(root)
         .args(["build", "--release", "--target", "wasm32-wasip2"])
         .arg("--target-dir")
-        .arg(&target_dir);
-    for (krate, _, _) in COMPONENTS {
+        .arg(target_dir);
+    for krate in crates {
         cargo.args(["-p", krate]);
     }
     // Small, fast components: no debug info, whole-program optimisation.
@@ -54,27 +96,6 @@ fn main() {
     }
     let status = cargo.status().expect("running cargo to build the components");
     assert!(status.success(), "building the wasm components failed (see above)");
-
-    let mut out = String::new();
-    for (krate, constant, _) in COMPONENTS {
-        let wasm = target_dir
-            .join("wasm32-wasip2/release")
-            .join(format!("{}.wasm", krate.replace('-', "_")));
-        assert!(wasm.exists(), "{} was not built", wasm.display());
-        out.push_str(&format!(
-            "/// The `{krate}` component.\npub const {constant}: &[u8] = include_bytes!({:?});\n",
-            wasm.display().to_string()
-        ));
-    }
-    out.push_str("/// (service name, component bytes) for every built-in service.\npub const ALL: &[(&str, &[u8])] = &[");
-    for (_, constant, service) in COMPONENTS {
-        if let Some(service) = service {
-            out.push_str(&format!("({service:?}, {constant}),"));
-        }
-    }
-    out.push_str("];\n");
-    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("components.rs");
-    std::fs::write(dest, out).unwrap();
 }
 
 /// Fails with a clear message when the wasm32-wasip2 target is missing.

@@ -1,59 +1,44 @@
-//! Load balancing: which instance of a service gets the next request.
-//! Round robin, one counter per service.
+//! Load balancing: the order in which a service's instances are offered the
+//! next request. Round robin rotates; least outstanding prefers the
+//! instance with the fewest requests in flight from this gateway, rotating
+//! among equals. The caller takes the first instance whose breaker admits.
 
-use crate::resolver::Resolver;
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use crate::config::BalancerKind;
 
-/// Round-robin picker over the instances a [`Resolver`] reports.
-#[derive(Debug, Default)]
-pub(crate) struct Balancer {
-    next: HashMap<String, AtomicUsize>,
-}
-
-impl Balancer {
-    /// A balancer for a fixed set of services (the ones the routes name).
-    pub(crate) fn new<'a>(services: impl IntoIterator<Item = &'a str>) -> Self {
-        let next = services
-            .into_iter()
-            .map(|service| (service.to_owned(), AtomicUsize::new(0)))
-            .collect();
-        Balancer { next }
+/// Candidate indices `0..n`, best first, for the `turn`-th request.
+pub(crate) fn order(
+    kind: BalancerKind,
+    n: usize,
+    turn: usize,
+    outstanding: impl Fn(usize) -> usize,
+) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..n).map(|i| (turn + i) % n).collect();
+    if kind == BalancerKind::LeastOutstanding {
+        // Stable: equals keep the rotation.
+        order.sort_by_key(|&i| outstanding(i));
     }
-
-    /// The next instance of `service`, or `None` when it has none.
-    pub(crate) fn pick(&self, service: &str, resolver: &dyn Resolver) -> Option<SocketAddr> {
-        let instances = resolver.instances(service);
-        if instances.is_empty() {
-            return None;
-        }
-        let turn = self
-            .next
-            .get(service)
-            .map_or(0, |next| next.fetch_add(1, Ordering::Relaxed));
-        Some(instances[turn % instances.len()])
-    }
+    order
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resolver::StaticResolver;
 
     #[test]
-    fn rotates_per_service() {
-        let a: SocketAddr = "127.0.0.1:1".parse().unwrap();
-        let b: SocketAddr = "127.0.0.1:2".parse().unwrap();
-        let resolver = StaticResolver::new()
-            .with("x", vec![a, b])
-            .with("y", vec![a, b]);
-        let balancer = Balancer::new(["x", "y"]);
-        let picks: Vec<_> = (0..4)
-            .map(|_| balancer.pick("x", &resolver).unwrap())
+    fn round_robin_rotates() {
+        let firsts: Vec<_> = (0..4)
+            .map(|turn| order(BalancerKind::RoundRobin, 3, turn, |_| 0)[0])
             .collect();
-        assert_eq!(picks, [a, b, a, b]);
-        assert_eq!(balancer.pick("y", &resolver), Some(a));
-        assert_eq!(balancer.pick("z", &resolver), None);
+        assert_eq!(firsts, [0, 1, 2, 0]);
+        assert_eq!(order(BalancerKind::RoundRobin, 3, 1, |_| 0), [1, 2, 0]);
+    }
+
+    #[test]
+    fn least_outstanding_prefers_idle_instances() {
+        let load = [5, 0, 2];
+        let kind = BalancerKind::LeastOutstanding;
+        assert_eq!(order(kind, 3, 0, |i| load[i]), [1, 2, 0]);
+        let even = |_| 1;
+        assert_eq!(order(kind, 3, 2, even), [2, 0, 1], "ties rotate");
     }
 }

@@ -56,11 +56,12 @@ pub fn strip_reserved(headers: &mut HeaderMap) {
     }
 }
 
-/// Turns a client's request headers into the headers sent to `upstream`:
+/// Turns a client's request headers into the headers sent upstream:
 /// hop-by-hop and reserved headers go, `Expect` goes (the gateway already
-/// answered it), `Host` names the upstream, and the `x-forwarded-*` headers
-/// describe the client, replacing whatever the client claimed.
-pub fn prepare_upstream_request(headers: &mut HeaderMap, client_ip: IpAddr, upstream: SocketAddr) {
+/// answered it), `Host` goes (each attempt names its upstream with
+/// [`set_host`]), and the `x-forwarded-*` headers describe the client,
+/// replacing whatever the client claimed.
+pub fn prepare_upstream_request(headers: &mut HeaderMap, client_ip: IpAddr) {
     strip_hop_by_hop(headers);
     strip_reserved(headers);
     headers.remove(EXPECT);
@@ -69,9 +70,13 @@ pub fn prepare_upstream_request(headers: &mut HeaderMap, client_ip: IpAddr, upst
     if let Some(host) = original_host {
         headers.insert(X_FORWARDED_HOST, host);
     }
-    headers.insert(HOST, header_value(upstream));
     headers.insert(X_FORWARDED_FOR, header_value(client_ip));
     headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
+}
+
+/// Sets `Host` to the upstream an attempt goes to.
+pub fn set_host(headers: &mut HeaderMap, upstream: SocketAddr) {
+    headers.insert(HOST, header_value(upstream));
 }
 
 fn header_value(value: impl ToString) -> HeaderValue {
@@ -121,7 +126,9 @@ mod tests {
             ("expect", "100-continue"),
         ]);
         let upstream: SocketAddr = "127.0.0.1:8081".parse().unwrap();
-        prepare_upstream_request(&mut map, "10.0.0.7".parse().unwrap(), upstream);
+        prepare_upstream_request(&mut map, "10.0.0.7".parse().unwrap());
+        assert!(!map.contains_key("host"));
+        set_host(&mut map, upstream);
         assert_eq!(map["x-forwarded-for"], "10.0.0.7");
         assert_eq!(map.get_all("x-forwarded-for").iter().count(), 1);
         assert_eq!(map["x-forwarded-host"], "shop.example");

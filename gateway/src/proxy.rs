@@ -1,20 +1,16 @@
-//! Forwarding one request to one upstream instance over a pooled keep-alive
-//! HTTP/1.1 client, streaming bodies both ways.
+//! Sending one attempt to one upstream instance over a pooled keep-alive
+//! HTTP/1.1 client, streaming bodies both ways, within a deadline.
 
 use crate::body::{BoxError, GatewayBody};
-use crate::config::GatewayConfig;
-use crate::errors::GatewayError;
-use crate::headers::{prepare_upstream_request, strip_hop_by_hop};
-use crate::limit::limit_body;
-use crate::request_id::RequestId;
+use crate::headers::{set_host, strip_hop_by_hop};
 use http::{Request, Response, Uri, Version};
 use http_body_util::BodyExt;
-use hyper::body::{Body, Bytes};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// How long an idle pooled upstream connection is kept.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
@@ -22,63 +18,52 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// The upstream side of the gateway.
 pub(crate) struct Proxy {
     client: Client<HttpConnector, GatewayBody>,
-    timeout: Duration,
-    max_body_bytes: u64,
 }
 
-/// Who is asking, as the upstream should learn it.
-pub(crate) struct Caller<'a> {
-    pub(crate) ip: IpAddr,
-    pub(crate) request_id: &'a RequestId,
+/// Why an attempt brought no response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AttemptError {
+    /// No connection could be made: the request never left.
+    Connect,
+    /// The connection broke (or the request body failed) mid-exchange.
+    Broken,
+    /// The deadline passed before the response head arrived.
+    Timeout,
 }
 
 impl Proxy {
-    pub(crate) fn new(config: &GatewayConfig) -> Self {
+    pub(crate) fn new() -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         let client = Client::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .build(connector);
-        Proxy {
-            client,
-            timeout: config.upstream_timeout,
-            max_body_bytes: config.max_body_bytes,
-        }
+        Proxy { client }
     }
 
-    /// Sends `request` to `upstream` (same method, path, query, headers and
-    /// body, minus what must not cross the gateway) and returns its response
-    /// head with the body still streaming.
-    pub(crate) async fn forward<B>(
+    /// Sends `request` (its head already prepared for upstreams) to
+    /// `upstream` and returns the response head with the body still
+    /// streaming, or why there is none by `deadline`.
+    pub(crate) async fn send(
         &self,
-        request: Request<B>,
+        mut request: Request<GatewayBody>,
         upstream: SocketAddr,
-        caller: Caller<'_>,
-    ) -> Result<Response<GatewayBody>, GatewayError>
-    where
-        B: Body<Data = Bytes> + Send + Unpin + 'static,
-        B::Error: Into<BoxError>,
-    {
-        let (mut parts, body) = request.into_parts();
-        let (body, overflow) = limit_body(body, self.max_body_bytes);
-        parts.uri = upstream_uri(&parts.uri, upstream)?;
-        parts.version = Version::HTTP_11;
-        prepare_upstream_request(&mut parts.headers, caller.ip, upstream);
-        caller.request_id.apply(&mut parts.headers);
-        let request = Request::from_parts(parts, body.boxed_unsync());
-
-        let response = match tokio::time::timeout(self.timeout, self.client.request(request)).await
-        {
-            Err(_elapsed) => return Err(GatewayError::UpstreamTimeout),
-            Ok(Err(_)) if overflow.happened() => {
-                return Err(GatewayError::PayloadTooLarge {
-                    limit: self.max_body_bytes,
-                });
-            }
+        deadline: Instant,
+    ) -> Result<Response<GatewayBody>, AttemptError> {
+        *request.uri_mut() = upstream_uri(request.uri(), upstream).ok_or(AttemptError::Broken)?;
+        *request.version_mut() = Version::HTTP_11;
+        set_host(request.headers_mut(), upstream);
+        let response = match tokio::time::timeout_at(deadline, self.client.request(request)).await {
+            Err(_elapsed) => return Err(AttemptError::Timeout),
             Ok(Err(error)) => {
-                tracing::warn!(%upstream, error = %error_chain(&error), "upstream request failed");
-                return Err(GatewayError::BadGateway);
+                let connect = error.is_connect();
+                tracing::warn!(%upstream, error = %error_chain(&error), "upstream attempt failed");
+                return Err(if connect {
+                    AttemptError::Connect
+                } else {
+                    AttemptError::Broken
+                });
             }
             Ok(Ok(response)) => response,
         };
@@ -92,7 +77,7 @@ impl Proxy {
 }
 
 /// `http://<upstream><path>?<query>` for the client's request target.
-fn upstream_uri(original: &Uri, upstream: SocketAddr) -> Result<Uri, GatewayError> {
+fn upstream_uri(original: &Uri, upstream: SocketAddr) -> Option<Uri> {
     let path_and_query = original
         .path_and_query()
         .map_or("/", |path_and_query| path_and_query.as_str());
@@ -101,7 +86,7 @@ fn upstream_uri(original: &Uri, upstream: SocketAddr) -> Result<Uri, GatewayErro
         .authority(upstream.to_string())
         .path_and_query(path_and_query)
         .build()
-        .map_err(|_| GatewayError::BadGateway)
+        .ok()
 }
 
 /// An error and its causes on one line, for the log.

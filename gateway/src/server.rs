@@ -1,6 +1,7 @@
 //! The listening side: accepting connections, serving HTTP/1.1 with
 //! keep-alive on each, and shutting down gracefully.
 
+use crate::auth::{Authenticator, DenyAll};
 use crate::config::GatewayConfig;
 use crate::resolver::Resolver;
 use crate::service::GatewayService;
@@ -28,11 +29,36 @@ pub struct Gateway {
     http: http1::Builder,
 }
 
-impl Gateway {
-    /// Checks the configuration and binds `config.listen` (port 0 picks a
-    /// free port). Nothing is served until [`run`](Self::run).
-    pub async fn bind(config: GatewayConfig, resolver: Arc<dyn Resolver>) -> anyhow::Result<Self> {
-        let service = Arc::new(GatewayService::new(&config, resolver)?);
+/// A gateway being put together: configuration, where instances are, and
+/// who verifies tokens.
+pub struct GatewayBuilder {
+    config: GatewayConfig,
+    resolver: Arc<dyn Resolver>,
+    authenticator: Option<Arc<dyn Authenticator>>,
+}
+
+impl GatewayBuilder {
+    /// Verifies bearer tokens with `authenticator`. Without one, every
+    /// token is refused, so protected routes answer 401 (fail closed).
+    pub fn authenticator(mut self, authenticator: Arc<dyn Authenticator>) -> Self {
+        self.authenticator = Some(authenticator);
+        self
+    }
+
+    /// Checks the configuration, sets up traffic control (connecting to
+    /// Redis if the rate limits live there; an unreachable Redis only
+    /// starts the gateway degraded), and binds `config.listen` (port 0
+    /// picks a free port). Nothing is served until [`Gateway::run`].
+    pub async fn bind(self) -> anyhow::Result<Gateway> {
+        let config = self.config;
+        let authenticator = match self.authenticator {
+            Some(authenticator) => authenticator,
+            None => {
+                warn_if_protected(&config);
+                Arc::new(DenyAll)
+            }
+        };
+        let service = Arc::new(GatewayService::new(&config, self.resolver, authenticator).await?);
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding the gateway to {}", config.listen))?;
@@ -40,13 +66,46 @@ impl Gateway {
         let mut http = http1::Builder::new();
         http.timer(TokioTimer::new())
             .keep_alive(true)
-            .max_header_size(config.max_header_bytes);
+            .max_header_size(config.max_header_bytes)
+            .max_headers(config.max_headers);
         Ok(Gateway {
             listener,
             local_addr,
             service,
             http,
         })
+    }
+}
+
+fn warn_if_protected(config: &GatewayConfig) {
+    let protected: Vec<&str> = config
+        .routes
+        .iter()
+        .filter(|route| !route.protected.is_none() || !route.admin.is_none())
+        .map(|route| route.prefix.as_str())
+        .collect();
+    if !protected.is_empty() {
+        tracing::warn!(
+            routes = ?protected,
+            "no authenticator configured: requests these routes protect will be refused 401"
+        );
+    }
+}
+
+impl Gateway {
+    /// Starts building a gateway with this configuration and resolver.
+    pub fn builder(config: GatewayConfig, resolver: Arc<dyn Resolver>) -> GatewayBuilder {
+        GatewayBuilder {
+            config,
+            resolver,
+            authenticator: None,
+        }
+    }
+
+    /// [`builder`](Self::builder) then [`bind`](GatewayBuilder::bind),
+    /// without an authenticator.
+    pub async fn bind(config: GatewayConfig, resolver: Arc<dyn Resolver>) -> anyhow::Result<Self> {
+        Self::builder(config, resolver).bind().await
     }
 
     /// The address actually bound.

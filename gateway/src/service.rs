@@ -1,19 +1,30 @@
-//! The per-request pipeline: request id, the gateway's own endpoints,
-//! routing, body limits, instance choice, forwarding, and the access log.
-//! Traffic-control stages (auth, rate limits, shedding) slot in here.
+//! The per-request pipeline, in order: request id; the gateway's own
+//! `/health` and `/metrics`; routing; the declared body size; the client
+//! IP's rate limit; authentication; the user's rate limit; load shedding;
+//! fault injection; forwarding (instance choice, breakers, retries,
+//! timeouts); then the `RateLimit-*` headers, metrics and the access log.
+//! Every refusal before forwarding touches no upstream.
 
 use crate::access_log::{AccessEntry, Upstream};
-use crate::balancer::Balancer;
-use crate::body::{BoxError, GatewayBody};
+use crate::auth::{Authenticator, authenticate};
+use crate::body::{BoxError, GatewayBody, guarded};
 use crate::config::GatewayConfig;
 use crate::errors::GatewayError;
+use crate::faults;
+use crate::forward::Forwarder;
 use crate::health;
 use crate::limit::declared_length_exceeds;
-use crate::proxy::{Caller, Proxy};
+use crate::metrics::{Metrics, Prom};
+use crate::outgoing::{Caller, Outgoing};
+use crate::pool::Pools;
+use crate::proxy::Proxy;
+use crate::ratelimit::{Decision, RateLimits, apply_headers};
 use crate::request_id::RequestId;
 use crate::resolver::Resolver;
-use crate::routing::RouteTable;
-use http::{Request, Response};
+use crate::retry::{RetryBudget, is_idempotent};
+use crate::routing::{RouteEntry, RouteTable};
+use crate::shedding::Shedder;
+use http::{Method, Request, Response};
 use hyper::body::{Body, Bytes};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,21 +33,43 @@ use std::time::Instant;
 /// Everything needed to answer a request; shared by all connections.
 pub(crate) struct GatewayService {
     routes: RouteTable,
-    balancer: Balancer,
     resolver: Arc<dyn Resolver>,
+    authenticator: Arc<dyn Authenticator>,
+    limits: RateLimits,
+    shedder: Shedder,
+    pools: Pools,
     proxy: Proxy,
+    budget: RetryBudget,
+    metrics: Metrics,
     max_body_bytes: u64,
 }
 
+/// What one request went through, for the response and the logs.
+#[derive(Default)]
+struct Trace {
+    route: Option<usize>,
+    upstream: Option<Upstream>,
+    limit: Option<Decision>,
+}
+
 impl GatewayService {
-    pub(crate) fn new(config: &GatewayConfig, resolver: Arc<dyn Resolver>) -> anyhow::Result<Self> {
-        let routes = RouteTable::new(&config.routes)?;
-        let balancer = Balancer::new(routes.services());
+    pub(crate) async fn new(
+        config: &GatewayConfig,
+        resolver: Arc<dyn Resolver>,
+        authenticator: Arc<dyn Authenticator>,
+    ) -> anyhow::Result<Self> {
+        let routes = RouteTable::new(&config.routes, config.upstream_timeout)?;
+        let services: Vec<&str> = routes.iter().map(RouteEntry::service).collect();
         Ok(GatewayService {
+            limits: RateLimits::new(&config.rate_limit, &routes).await?,
+            shedder: Shedder::new(&config.shedding, services.iter().copied()),
+            pools: Pools::new(services.iter().copied(), config.balancer, &config.breaker),
+            metrics: Metrics::new(&routes),
             routes,
-            balancer,
             resolver,
-            proxy: Proxy::new(config),
+            authenticator,
+            proxy: Proxy::new(),
+            budget: RetryBudget::new(&config.retry),
             max_body_bytes: config.max_body_bytes,
         })
     }
@@ -56,63 +89,130 @@ impl GatewayService {
         let request_id = RequestId::from_headers(request.headers());
         let method = request.method().clone();
         let path = request.uri().path().to_owned();
-        let mut upstream = None;
+        let mut trace = Trace::default();
         let mut response = self
-            .dispatch(request, peer, &request_id, &mut upstream)
+            .dispatch(request, peer, &request_id, &mut trace)
             .await
             .unwrap_or_else(GatewayError::into_response);
         request_id.apply(response.headers_mut());
+        if let Some(decision) = &trace.limit {
+            apply_headers(decision, response.headers_mut());
+        }
+        let elapsed = started.elapsed();
+        self.metrics
+            .record(trace.route, response.status().as_u16(), elapsed);
         AccessEntry {
             method: &method,
             path: &path,
             status: response.status(),
-            elapsed: started.elapsed(),
+            elapsed,
             request_id: &request_id,
-            upstream: upstream.as_ref(),
+            upstream: trace.upstream.as_ref(),
         }
         .emit();
         response
     }
 
-    /// Decides who answers and gets the answer. `upstream` is set as soon
-    /// as an instance is chosen, so the access log names it even on error.
     async fn dispatch<B>(
         &self,
         request: Request<B>,
         peer: SocketAddr,
         request_id: &RequestId,
-        upstream: &mut Option<Upstream>,
+        trace: &mut Trace,
     ) -> Result<Response<GatewayBody>, GatewayError>
     where
         B: Body<Data = Bytes> + Send + Unpin + 'static,
         B::Error: Into<BoxError>,
     {
-        if health::is_health_check(request.method(), request.uri().path()) {
+        let (method, path) = (request.method(), request.uri().path());
+        if health::is_health_check(method, path) {
             return Ok(health::response());
         }
-        let service = self
-            .routes
-            .service_for(request.uri().path())
-            .ok_or(GatewayError::NotFound)?;
+        if is_metrics(method, path) {
+            return Ok(self.metrics_response());
+        }
+        let route = self.routes.route_for(path).ok_or(GatewayError::NotFound)?;
+        trace.route = Some(route.id);
         if declared_length_exceeds(request.headers(), self.max_body_bytes) {
             return Err(GatewayError::PayloadTooLarge {
                 limit: self.max_body_bytes,
             });
         }
-        let addr = self
-            .balancer
-            .pick(service, self.resolver.as_ref())
-            .ok_or_else(|| GatewayError::NoHealthyInstance {
-                service: service.to_owned(),
-            })?;
-        *upstream = Some(Upstream {
-            service: service.to_owned(),
-            addr,
-        });
+        let ip_decision = self.limits.check_ip(route, peer.ip()).await;
+        admit(ip_decision, trace)?;
+        let identity = authenticate(
+            self.authenticator.as_ref(),
+            route,
+            request.method(),
+            request.headers(),
+        )?;
+        if let Some(identity) = &identity {
+            let user_decision = self.limits.check_user(route, &identity.subject).await;
+            admit(user_decision, trace)?;
+        }
+        let admission = self.shedder.admit(route.service())?;
+        if let Some(faults) = &route.config.faults {
+            faults::inject(faults).await?;
+        }
+        self.budget.deposit();
+        let retries = if is_idempotent(request.method()) {
+            route.config.retries
+        } else {
+            0
+        };
         let caller = Caller {
             ip: peer.ip(),
             request_id,
+            identity: identity.as_ref(),
         };
-        self.proxy.forward(request, addr, caller).await
+        let outgoing = Outgoing::new(request, caller, self.max_body_bytes, retries > 0).await?;
+        let forwarder = Forwarder {
+            pools: &self.pools,
+            resolver: self.resolver.as_ref(),
+            proxy: &self.proxy,
+            budget: &self.budget,
+            metrics: &self.metrics,
+        };
+        let (response, lease) = forwarder
+            .forward(route, outgoing, retries, &mut trace.upstream)
+            .await?;
+        let (parts, body) = response.into_parts();
+        Ok(Response::from_parts(
+            parts,
+            guarded(body, (admission, lease)),
+        ))
     }
+
+    fn metrics_response(&self) -> Response<GatewayBody> {
+        let mut prom = Prom::default();
+        self.metrics.render(&mut prom);
+        self.limits.render(&mut prom);
+        self.shedder.render(&mut prom);
+        self.pools.render(&mut prom);
+        crate::body::text_response(prom.finish(), "text/plain; version=0.0.4; charset=utf-8")
+    }
+}
+
+/// Records a rate-limit decision (the stricter one wins the headers) and
+/// turns a refusal into its 429.
+fn admit(decision: Option<Decision>, trace: &mut Trace) -> Result<(), GatewayError> {
+    let Some(decision) = decision else {
+        return Ok(());
+    };
+    let stricter = match trace.limit {
+        Some(earlier) => earlier.stricter(decision),
+        None => decision,
+    };
+    trace.limit = Some(stricter);
+    if decision.allowed {
+        Ok(())
+    } else {
+        Err(GatewayError::RateLimited {
+            retry_after: decision.retry_after,
+        })
+    }
+}
+
+fn is_metrics(method: &Method, path: &str) -> bool {
+    path == "/metrics" && (method == Method::GET || method == Method::HEAD)
 }

@@ -33,7 +33,8 @@ pub fn new_engine(max_instances: u32) -> Result<Engine> {
         .max_component_instance_size(1 << 20)
         .max_core_instance_size(1 << 20)
         .linear_memory_keep_resident(1 << 20)
-        .table_keep_resident(1 << 16);
+        .table_keep_resident(1 << 16)
+        .pagemap_scan(wasmtime::Enabled::Auto);
     let mut config = Config::new();
     config
         .wasm_component_model_async(true)

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod redis_server;
+
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
@@ -14,15 +16,17 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{Value, json};
-use sluice_gateway::{Gateway, GatewayConfig, Route, StaticResolver};
+use sluice_gateway::{
+    AuthError, Authenticator, Gateway, GatewayConfig, Identity, Route, StaticResolver,
+};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use tokio::task::{AbortHandle, JoinHandle};
 
 /// A request as an upstream received it (after its body arrived in full).
 #[derive(Debug, Clone)]
@@ -33,15 +37,18 @@ pub struct Seen {
     pub body: Bytes,
 }
 
-/// An upstream service: answers 200 with a JSON description of the request
-/// after `delay`, naming itself in `x-upstream`. Its response also carries
-/// hop-by-hop headers the gateway must drop.
+/// An upstream service: answers its current status (200 unless set) with a
+/// JSON description of the request after `delay`, naming itself in
+/// `x-upstream`. Its response also carries hop-by-hop headers the gateway
+/// must drop. [`kill`](Self::kill) stops it like a crash.
 #[derive(Clone)]
 pub struct Upstream {
     pub name: &'static str,
     pub addr: SocketAddr,
     seen: Arc<Mutex<Vec<Seen>>>,
     connections: Arc<AtomicUsize>,
+    status: Arc<AtomicU16>,
+    tasks: Arc<Mutex<Vec<AbortHandle>>>,
 }
 
 impl Upstream {
@@ -56,9 +63,11 @@ impl Upstream {
             addr: listener.local_addr().unwrap(),
             seen: Arc::default(),
             connections: Arc::default(),
+            status: Arc::new(AtomicU16::new(200)),
+            tasks: Arc::default(),
         };
         let server = upstream.clone();
-        tokio::spawn(async move {
+        let accept = tokio::spawn(async move {
             loop {
                 let (stream, _) = listener.accept().await.unwrap();
                 server.connections.fetch_add(1, Ordering::SeqCst);
@@ -67,10 +76,33 @@ impl Upstream {
                     let upstream = upstream.clone();
                     async move { upstream.answer(request, delay).await }
                 });
-                tokio::spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), handler));
+                let connection = tokio::spawn(
+                    http1::Builder::new().serve_connection(TokioIo::new(stream), handler),
+                );
+                server.tasks.lock().unwrap().push(connection.abort_handle());
             }
         });
+        upstream.tasks.lock().unwrap().push(accept.abort_handle());
         upstream
+    }
+
+    /// An upstream answering `status` until told otherwise.
+    pub async fn start_with_status(name: &'static str, status: u16) -> Upstream {
+        let upstream = Self::start(name).await;
+        upstream.set_status(status);
+        upstream
+    }
+
+    /// The status of every following answer.
+    pub fn set_status(&self, status: u16) {
+        self.status.store(status, Ordering::SeqCst);
+    }
+
+    /// Stops listening and drops every open connection, like a crash.
+    pub fn kill(&self) {
+        for task in self.tasks.lock().unwrap().drain(..) {
+            task.abort();
+        }
     }
 
     async fn answer(
@@ -95,6 +127,7 @@ impl Upstream {
             "body": String::from_utf8_lossy(&seen.body),
         });
         Ok(Response::builder()
+            .status(self.status.load(Ordering::SeqCst))
             .header("content-type", "application/json")
             .header("x-upstream", self.name)
             .header("connection", "x-hop")
@@ -158,7 +191,27 @@ pub struct TestGateway {
 
 impl TestGateway {
     pub async fn start(config: GatewayConfig, resolver: StaticResolver) -> TestGateway {
-        let gateway = Gateway::bind(config, Arc::new(resolver)).await.unwrap();
+        Self::start_with(config, resolver, None).await
+    }
+
+    /// A gateway that verifies tokens with [`FakeTokens`].
+    pub async fn start_authenticated(
+        config: GatewayConfig,
+        resolver: StaticResolver,
+    ) -> TestGateway {
+        Self::start_with(config, resolver, Some(Arc::new(FakeTokens))).await
+    }
+
+    pub async fn start_with(
+        config: GatewayConfig,
+        resolver: StaticResolver,
+        authenticator: Option<Arc<dyn Authenticator>>,
+    ) -> TestGateway {
+        let mut builder = Gateway::builder(config, Arc::new(resolver));
+        if let Some(authenticator) = authenticator {
+            builder = builder.authenticator(authenticator);
+        }
+        let gateway = builder.bind().await.unwrap();
         let addr = gateway.local_addr();
         assert_ne!(addr.port(), 0);
         let (shutdown, stopped) = oneshot::channel::<()>();
@@ -182,6 +235,57 @@ impl TestGateway {
     pub fn url(&self, path_and_query: &str) -> String {
         format!("http://{}{path_and_query}", self.addr)
     }
+
+    /// The value of the sample `line_start` (name and labels exactly as
+    /// rendered) in `/metrics`.
+    pub async fn metric(&self, line_start: &str) -> Option<f64> {
+        let answer = get(&self.url("/metrics")).await;
+        assert_eq!(answer.status, 200);
+        let text = String::from_utf8(answer.body.to_vec()).unwrap();
+        text.lines()
+            .find_map(|line| line.strip_prefix(line_start)?.strip_prefix(' '))
+            .map(|value| value.parse().unwrap())
+    }
+}
+
+/// Test tokens: `role:subject:tenant` is valid, `expired` has expired,
+/// anything else is invalid.
+pub struct FakeTokens;
+
+impl Authenticator for FakeTokens {
+    fn verify(&self, token: &str) -> Result<Identity, AuthError> {
+        if token == "expired" {
+            return Err(AuthError::Expired);
+        }
+        let mut parts = token.split(':');
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(role), Some(subject), Some(tenant), None) => Ok(Identity {
+                subject: subject.into(),
+                role: role.into(),
+                tenant: tenant.into(),
+            }),
+            _ => Err(AuthError::Invalid),
+        }
+    }
+}
+
+/// A GET sent from the local address `ip` (any of 127.0.0.0/8 works on
+/// loopback), so tests can be several clients.
+pub async fn get_from(ip: &str, url: &str) -> Answer {
+    let mut connector = HttpConnector::new();
+    connector.set_local_address(Some(ip.parse().unwrap()));
+    let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
+    let request = Request::get(url).body(Full::default()).unwrap();
+    read(client.request(request).await.unwrap()).await
+}
+
+/// A GET with these headers.
+pub async fn get_with(url: &str, headers: &[(&str, &str)]) -> Answer {
+    let mut request = Request::get(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    send(request.body(Full::default()).unwrap()).await
 }
 
 /// A response read to the end.

@@ -24,6 +24,8 @@ pub struct Config {
     pub token: TokenConfig,
     pub cache: CacheConfig,
     pub clock: ClockConfig,
+    /// Where services find each other (embedded, static or Consul).
+    pub discovery: crate::discovery::DiscoveryConfig,
     /// Most component instances alive at once (the pooling allocator's size).
     pub max_instances: u32,
     /// Threads serving each service's port, each with its own runtime
@@ -57,6 +59,7 @@ impl Default for Config {
             token: TokenConfig::default(),
             cache: CacheConfig::default(),
             clock: ClockConfig::default(),
+            discovery: Default::default(),
             max_instances: 1000,
             front_door_threads: 0,
             services: BTreeMap::new(),
@@ -124,7 +127,12 @@ impl Config {
             }
         }
         if let Some(url) = var("SLUICE_REDIS_URL") {
+            self.gateway.rate_limit.redis_url = url.clone();
             self.cache = CacheConfig::redis(url, "sluice:");
+        }
+        if let Some(addr) = var("SLUICE_CONSUL_ADDR") {
+            self.discovery.backend = crate::discovery::DiscoveryBackend::Consul;
+            self.discovery.consul.address = addr;
         }
         if let Some(secret) = var("SLUICE_JWT_SECRET") {
             self.token.secret = Some(secret.into());

@@ -6,6 +6,7 @@ pub mod capabilities;
 pub mod cli;
 pub mod components;
 pub mod config;
+pub mod discovery;
 pub mod engine;
 pub mod frontdoor;
 pub mod linker;

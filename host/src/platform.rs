@@ -16,7 +16,9 @@ use crate::config::Config;
 use crate::engine::{CompileCache, new_engine};
 use crate::service::{Service, Version};
 use anyhow::{Context as _, Result};
-use sluice_gateway::{Gateway, StaticResolver};
+use crate::capabilities::token::TokenError;
+use crate::discovery::{self, Discovery, DiscoveryBackend, DiscoveryResolver, Registration};
+use sluice_gateway::{AuthError, Authenticator, Gateway, Identity};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,6 +42,8 @@ pub struct Node {
     pub gateway_addr: Option<SocketAddr>,
     pub service_addrs: BTreeMap<String, SocketAddr>,
     pub services: BTreeMap<String, Arc<Service>>,
+    discovery: Arc<dyn Discovery>,
+    registrations: Vec<Registration>,
     stop: watch::Sender<bool>,
     tasks: JoinSet<Result<()>>,
 }
@@ -54,12 +58,15 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
     let mut tasks = JoinSet::new();
     let mut service_addrs = BTreeMap::new();
     let mut services = BTreeMap::new();
+    let token = Arc::new(TokenKeys::load_or_generate(&config.token, &config.data_dir)?);
+    let discovery = discovery::build(&config.discovery)?;
+    let mut registrations = Vec::new();
 
     if !options.services.is_empty() {
         let engine = new_engine(config.max_instances)?;
         let linker = crate::linker::new_linker(&engine)?;
         let cache = CompileCache::new(&engine, Some(&config.data_dir.join("compiled")))?;
-        let shared = Shared::new(&config).await?;
+        let shared = Shared::new(&config, token.clone())?;
         let threads = match config.front_door_threads {
             0 => crate::threads::default_threads(),
             n => n,
@@ -82,6 +89,12 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
             let doors = FrontDoors::spawn(service.clone(), addr, threads, stopped.clone())
                 .with_context(|| format!("binding the {name} service to {addr}"))?;
             println!("sluice: {name} listening on http://{}", doors.addr);
+            let registration = Registration::new(name.clone(), config.discovery.advertised(doors.addr));
+            discovery
+                .register(&registration)
+                .await
+                .with_context(|| format!("registering {name} with discovery"))?;
+            registrations.push(registration);
             service_addrs.insert(name.clone(), doors.addr);
             services.insert(name.clone(), service);
             tasks.spawn(doors.join());
@@ -89,15 +102,21 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
     }
 
     let gateway_addr = if options.gateway {
-        let mut resolver = StaticResolver::default();
-        for service in crate::components::SERVICES {
-            let addr = service_addrs
-                .get(*service)
-                .copied()
-                .unwrap_or_else(|| config.service_addr(service));
-            resolver.insert(service, vec![addr]);
+        if config.discovery.backend == DiscoveryBackend::Embedded {
+            // Services this node does not run are at their configured addresses.
+            for service in crate::components::SERVICES {
+                if !service_addrs.contains_key(*service) {
+                    let at = Registration::new(*service, config.service_addr(service));
+                    discovery.register(&at).await?;
+                }
+            }
         }
-        let gateway = Gateway::bind(config.gateway.clone(), Arc::new(resolver)).await?;
+        let routed: Vec<&str> = config.gateway.routes.iter().map(|r| r.service.as_str()).collect();
+        let resolver = DiscoveryResolver::new(discovery.clone(), routed).await;
+        let gateway = Gateway::builder(config.gateway.clone(), Arc::new(resolver))
+            .authenticator(Arc::new(GatewayTokens(token.clone())))
+            .bind()
+            .await?;
         let addr = gateway.local_addr();
         println!("sluice: gateway listening on http://{addr}");
         let signal = stopped_signal(&stopped);
@@ -111,6 +130,8 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
         gateway_addr,
         service_addrs,
         services,
+        discovery,
+        registrations,
         stop,
         tasks,
     })
@@ -119,6 +140,11 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
 impl Node {
     /// Stops accepting, lets in-flight requests finish, and returns.
     pub async fn shutdown(mut self) -> Result<()> {
+        for registration in &self.registrations {
+            if let Err(error) = self.discovery.deregister(registration).await {
+                tracing::warn!(id = %registration.id(), %error, "deregistering failed");
+            }
+        }
         let _ = self.stop.send(true);
         while let Some(done) = self.tasks.join_next().await {
             done??;
@@ -142,14 +168,28 @@ struct Shared {
     clock: ClockState,
 }
 
+/// The gateway verifies bearer tokens with the host's keys.
+struct GatewayTokens(Arc<TokenKeys>);
+
+impl Authenticator for GatewayTokens {
+    fn verify(&self, token: &str) -> Result<Identity, AuthError> {
+        let claims = self.0.verify(token).map_err(|e| match e {
+            TokenError::Expired => AuthError::Expired,
+            TokenError::Invalid => AuthError::Invalid,
+        })?;
+        Ok(Identity {
+            subject: claims.subject,
+            role: claims.role,
+            tenant: claims.tenant,
+        })
+    }
+}
+
 impl Shared {
-    async fn new(config: &Config) -> Result<Shared> {
+    fn new(config: &Config, token: Arc<TokenKeys>) -> Result<Shared> {
         Ok(Shared {
             cache: cache::build(&config.cache)?,
-            token: Arc::new(TokenKeys::load_or_generate(
-                &config.token,
-                &config.data_dir,
-            )?),
+            token,
             clock: ClockState::new(&config.clock),
         })
     }

@@ -1,0 +1,97 @@
+//! Who is asking: bearer tokens verified through the host's `token`
+//! capability (the service never sees the signing key).
+
+use crate::errors::ApiError;
+use crate::ports::{Claims, Host, TokenError};
+
+/// The role that may manage promotions.
+pub const ADMIN: &str = "admin";
+
+/// The token of an `Authorization: Bearer <token>` header value (scheme
+/// case-insensitive), or `None` if absent or another scheme.
+pub fn bearer(header: Option<&str>) -> Option<&str> {
+    let (scheme, token) = header?.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The verified claims of the request's token, `None` without an
+/// `Authorization` header. A header that is not a valid bearer token is
+/// 401 even where a token is optional: the caller meant to authenticate.
+pub fn optional_claims(
+    host: &impl Host,
+    authorization: Option<&str>,
+) -> Result<Option<Claims>, ApiError> {
+    if authorization.is_none() {
+        return Ok(None);
+    }
+    let token = bearer(authorization).ok_or(ApiError::InvalidToken)?;
+    host.verify_token(token).map(Some).map_err(|e| match e {
+        TokenError::Invalid => ApiError::InvalidToken,
+        TokenError::Expired => ApiError::TokenExpired,
+    })
+}
+
+/// The claims of an admin: 401 without a token or with a bad one, 403 with
+/// a valid token of another role.
+pub fn require_admin(host: &impl Host, authorization: Option<&str>) -> Result<Claims, ApiError> {
+    let claims = optional_claims(host, authorization)?.ok_or(ApiError::Unauthorized)?;
+    if claims.role == ADMIN {
+        Ok(claims)
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::FakeHost;
+
+    #[test]
+    fn bearer_header_parsing() {
+        assert_eq!(bearer(Some("Bearer abc.def")), Some("abc.def"));
+        assert_eq!(bearer(Some("bearer   abc ")), Some("abc"));
+        assert_eq!(bearer(Some("Basic dXNlcjpwYXNz")), None);
+        assert_eq!(bearer(Some("Bearer ")), None);
+        assert_eq!(bearer(None), None);
+    }
+
+    #[test]
+    fn admin_needs_a_valid_admin_token() {
+        let host = FakeHost::new();
+        assert_eq!(require_admin(&host, None), Err(ApiError::Unauthorized));
+        assert_eq!(
+            require_admin(&host, Some("Basic x")),
+            Err(ApiError::InvalidToken)
+        );
+        assert_eq!(
+            require_admin(&host, Some("Bearer junk")),
+            Err(ApiError::InvalidToken)
+        );
+        assert_eq!(
+            require_admin(&host, Some("Bearer expired")),
+            Err(ApiError::TokenExpired)
+        );
+        assert_eq!(
+            require_admin(&host, Some("Bearer tok|u1|customer|acme")),
+            Err(ApiError::Forbidden)
+        );
+        let claims = require_admin(&host, Some("Bearer tok|u2|admin|default")).unwrap();
+        assert_eq!(claims.subject, "u2");
+    }
+
+    #[test]
+    fn optional_claims_are_none_without_a_header() {
+        let host = FakeHost::new();
+        assert_eq!(optional_claims(&host, None), Ok(None));
+        assert_eq!(
+            optional_claims(&host, Some("Bearer junk")),
+            Err(ApiError::InvalidToken)
+        );
+        let c = optional_claims(&host, Some("Bearer tok|u1|customer|acme"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.tenant, "acme");
+    }
+}

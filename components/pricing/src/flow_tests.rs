@@ -1,0 +1,814 @@
+//! Tests of the service logic against the in-memory fake host: the REST API
+//! through `handler::handle`, the typed quote, claims and the rule seam.
+
+use crate::body::{Chunks, MAX_BODY_BYTES};
+use crate::claims::{ClaimError, ClaimLine, claim, unclaim};
+use crate::handler::{Request, handle};
+use crate::ports::{Level, SqlError};
+use crate::quote::{AdjustmentKind, QuoteError, quote};
+use crate::reply::Reply;
+use crate::rules::{RuleOutcome, RuleOutput};
+use crate::testing::{FakeHost, T0, promotion_row};
+use futures::executor::block_on;
+use serde_json::{Value, json};
+
+const HOUR: u64 = 3_600_000;
+const ADMIN: &str = "Bearer tok|admin-1|admin|default";
+const CUSTOMER: &str = "Bearer tok|cust-1|customer|acme";
+
+fn send(host: &FakeHost, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    let req = Request {
+        method: method.into(),
+        path: path.into(),
+        headers: headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
+            .collect(),
+        body: Chunks::new(body.to_vec(), 1000),
+    };
+    let reply = block_on(handle(host, req));
+    if reply.status != 204 {
+        assert_eq!(reply.header("content-type"), Some("application/json"));
+    }
+    reply
+}
+
+fn get(host: &FakeHost, path: &str) -> Reply {
+    send(host, "GET", path, &[], b"")
+}
+
+fn json_of(reply: &Reply) -> Value {
+    serde_json::from_slice(&reply.body).unwrap()
+}
+
+fn assert_error(reply: &Reply, status: u16, code: &str) {
+    assert_eq!(
+        reply.status,
+        status,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    assert_eq!(json_of(reply)["error"], code);
+}
+
+fn create(host: &FakeHost, body: Value) -> Reply {
+    send(
+        host,
+        "POST",
+        "/api/promotions",
+        &[("authorization", ADMIN)],
+        body.to_string().as_bytes(),
+    )
+}
+
+fn rfc(ms: u64) -> String {
+    crate::times::format_ms(ms as i64)
+}
+
+/// A promotion body for `sku` over [start, end) with extra fields.
+fn promo_body(sku: &str, start: u64, end: u64, extra: Value) -> Value {
+    let mut body = json!({"sku": sku, "starts_at": rfc(start), "ends_at": rfc(end)});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    body
+}
+
+fn create_ok(host: &FakeHost, body: Value) -> String {
+    let reply = create(host, body);
+    assert_eq!(
+        reply.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    json_of(&reply)["id"].as_str().unwrap().to_string()
+}
+
+fn line(id: &str, units: u32) -> ClaimLine {
+    ClaimLine {
+        promotion_id: id.into(),
+        units,
+    }
+}
+
+#[test]
+fn a_quote_without_promotions_is_the_base_price() {
+    let host = FakeHost::new();
+    let reply = get(&host, "/api/prices/S-999?qty=3");
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        json_of(&reply),
+        json!({
+            "sku": "S-999", "qty": 3, "tenant": "default", "currency": "USD",
+            "base_unit_price": 999, "unit_price": 999, "total": 2997, "applied": []
+        })
+    );
+    let one = json_of(&get(&host, "/api/prices/S-5"));
+    assert_eq!(
+        (one["qty"].clone(), one["total"].clone()),
+        (json!(1), json!(5))
+    );
+    assert_eq!(one["currency"], "EUR");
+}
+
+#[test]
+fn unknown_sku_is_404() {
+    let host = FakeHost::new();
+    let reply = get(&host, "/api/prices/NOPE?qty=2");
+    assert_error(&reply, 404, "unknown_sku");
+    assert!(
+        json_of(&reply)["message"]
+            .as_str()
+            .unwrap()
+            .contains("NOPE")
+    );
+    assert_error(&get(&host, "/api/prices/"), 404, "not_found");
+}
+
+#[test]
+fn bad_quantities_are_400() {
+    let host = FakeHost::new();
+    for qty in ["0", "-1", "abc", "1001", "", "2.5", "%2B3"] {
+        let reply = get(&host, &format!("/api/prices/S-999?qty={qty}"));
+        assert_error(&reply, 400, "invalid_quantity");
+    }
+    // Quantity is checked before the sku.
+    assert_error(
+        &get(&host, "/api/prices/NOPE?qty=0"),
+        400,
+        "invalid_quantity",
+    );
+    let max = json_of(&get(&host, "/api/prices/S-999?qty=1000"));
+    assert_eq!(max["total"], 999_000);
+}
+
+#[test]
+fn the_tenant_is_the_tokens_then_the_querys_then_default() {
+    let host = FakeHost::new();
+    let tenant = |path: &str, headers: &[(&str, &str)]| {
+        let reply = send(&host, "GET", path, headers, b"");
+        assert_eq!(
+            reply.status,
+            200,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        json_of(&reply)["tenant"].as_str().unwrap().to_string()
+    };
+    assert_eq!(tenant("/api/prices/S-999", &[]), "default");
+    assert_eq!(tenant("/api/prices/S-999?tenant=shop-2", &[]), "shop-2");
+    assert_eq!(
+        tenant(
+            "/api/prices/S-999?tenant=shop-2",
+            &[("authorization", CUSTOMER)]
+        ),
+        "acme",
+        "the token's tenant wins"
+    );
+    assert_error(
+        &get(&host, "/api/prices/S-999?tenant=Bad%20Name"),
+        400,
+        "invalid_tenant",
+    );
+    assert_error(
+        &get(&host, "/api/prices/S-999?tenant="),
+        400,
+        "invalid_tenant",
+    );
+    let bad = send(
+        &host,
+        "GET",
+        "/api/prices/S-999",
+        &[("authorization", "Bearer junk")],
+        b"",
+    );
+    assert_error(&bad, 401, "invalid_token");
+    let expired = send(
+        &host,
+        "GET",
+        "/api/prices/S-999",
+        &[("authorization", "Bearer expired")],
+        b"",
+    );
+    assert_error(&expired, 401, "token_expired");
+}
+
+#[test]
+fn admins_create_list_get_and_delete_promotions() {
+    let host = FakeHost::new();
+    let body = promo_body(
+        "S-999",
+        T0 - HOUR,
+        T0 + HOUR,
+        json!({"percent_off": 15, "max_units": 10}),
+    );
+    let reply = create(&host, body);
+    assert_eq!(reply.status, 201);
+    let created = json_of(&reply);
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(id.len(), 32);
+    assert_eq!(
+        reply.header("location"),
+        Some(format!("/api/promotions/{id}").as_str())
+    );
+    assert_eq!(
+        created,
+        json!({
+            "id": id, "sku": "S-999", "percent_off": 15,
+            "starts_at": rfc(T0 - HOUR), "ends_at": rfc(T0 + HOUR),
+            "max_units": 10, "remaining_units": 10, "active": true
+        })
+    );
+    let stored = host.promotion(&id).unwrap();
+    assert_eq!((stored.percent_off, stored.fixed_price), (Some(15), None));
+    assert_eq!(stored.created_at, T0 as i64);
+
+    let later = create_ok(
+        &host,
+        promo_body("S-5", T0 + HOUR, T0 + 2 * HOUR, json!({"fixed_price": 2})),
+    );
+    let list = json_of(&get(&host, "/api/promotions"));
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [id.as_str(), later.as_str()], "in window order");
+    assert_eq!(list[1]["fixed_price"], 2);
+    assert_eq!(list[1]["active"], false);
+    assert!(list[1].get("max_units").is_none());
+
+    assert_eq!(
+        json_of(&get(&host, &format!("/api/promotions/{later}")))["sku"],
+        "S-5"
+    );
+    let deleted = send(
+        &host,
+        "DELETE",
+        &format!("/api/promotions/{id}"),
+        &[("authorization", ADMIN)],
+        b"",
+    );
+    assert_eq!(deleted.status, 204);
+    assert!(deleted.body.is_empty());
+    assert!(host.promotion(&id).is_none());
+    let again = send(
+        &host,
+        "DELETE",
+        &format!("/api/promotions/{id}"),
+        &[("authorization", ADMIN)],
+        b"",
+    );
+    assert_error(&again, 404, "unknown_promotion");
+    assert_error(
+        &get(&host, &format!("/api/promotions/{id}")),
+        404,
+        "unknown_promotion",
+    );
+    assert_eq!(
+        json_of(&get(&host, "/api/promotions"))
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(host.logged(Level::Info, "promotion deleted"));
+}
+
+#[test]
+fn promotion_admin_routes_need_an_admin_token() {
+    let host = FakeHost::new();
+    let body = promo_body("S-999", T0, T0 + HOUR, json!({"percent_off": 10})).to_string();
+    let post =
+        |headers: &[(&str, &str)]| send(&host, "POST", "/api/promotions", headers, body.as_bytes());
+    assert_error(&post(&[]), 401, "unauthorized");
+    assert_error(
+        &post(&[("authorization", "Bearer junk")]),
+        401,
+        "invalid_token",
+    );
+    assert_error(&post(&[("authorization", CUSTOMER)]), 403, "forbidden");
+    let id = create_ok(
+        &host,
+        promo_body("S-999", T0, T0 + HOUR, json!({"percent_off": 10})),
+    );
+    let path = format!("/api/promotions/{id}");
+    assert_error(&send(&host, "DELETE", &path, &[], b""), 401, "unauthorized");
+    assert_error(
+        &send(&host, "DELETE", &path, &[("authorization", CUSTOMER)], b""),
+        403,
+        "forbidden",
+    );
+    assert!(host.promotion(&id).is_some());
+    // The token is checked before the body is read: junk from a stranger is 401.
+    assert_error(
+        &send(&host, "POST", "/api/promotions", &[], b"{junk"),
+        401,
+        "unauthorized",
+    );
+}
+
+#[test]
+fn invalid_promotions_are_400_and_unknown_skus_404() {
+    let host = FakeHost::new();
+    let cases = [
+        json!({"percent_off": 10, "ends_at": rfc(T0 - 1)}),
+        json!({"percent_off": 10, "ends_at": rfc(T0)}),
+        json!({"percent_off": 0}),
+        json!({"percent_off": 101}),
+        json!({"percent_off": 10, "fixed_price": 100}),
+        json!({}),
+        json!({"fixed_price": -1}),
+        json!({"percent_off": 10, "max_units": 0}),
+        json!({"percent_off": 10, "starts_at": "yesterday"}),
+    ];
+    for extra in cases {
+        let mut body = promo_body("S-999", T0, T0 + HOUR, json!({}));
+        for (k, v) in extra.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        assert_error(&create(&host, body.clone()), 400, "invalid_promotion");
+    }
+    assert_error(
+        &create(
+            &host,
+            promo_body("NOPE", T0, T0 + HOUR, json!({"percent_off": 10})),
+        ),
+        404,
+        "unknown_sku",
+    );
+    let raw = |body: &[u8]| {
+        send(
+            &host,
+            "POST",
+            "/api/promotions",
+            &[("authorization", ADMIN)],
+            body,
+        )
+    };
+    assert_error(&raw(b"{not json"), 400, "invalid_json");
+    assert_error(&raw(br#"{"sku":"S-999"}"#), 400, "invalid_json");
+    assert_error(
+        &raw(&vec![b' '; MAX_BODY_BYTES + 1]),
+        413,
+        "payload_too_large",
+    );
+    assert!(host.tables.borrow().promotions.is_empty());
+}
+
+#[test]
+fn percent_and_fixed_promotions_fill_applied() {
+    let host = FakeHost::new();
+    let pct = create_ok(
+        &host,
+        promo_body("S-999", T0 - HOUR, T0 + HOUR, json!({"percent_off": 15})),
+    );
+    let q = json_of(&get(&host, "/api/prices/S-999?qty=2"));
+    assert_eq!(
+        (
+            q["base_unit_price"].clone(),
+            q["unit_price"].clone(),
+            q["total"].clone()
+        ),
+        (json!(999), json!(849), json!(1698))
+    );
+    assert_eq!(
+        q["applied"],
+        json!([{"kind": "promotion", "id": pct, "units": 2, "detail": "15% off"}])
+    );
+
+    let fixed = create_ok(
+        &host,
+        promo_body("S-5", T0 - HOUR, T0 + HOUR, json!({"fixed_price": 2})),
+    );
+    let q = json_of(&get(&host, "/api/prices/S-5?qty=4"));
+    assert_eq!(
+        (q["unit_price"].clone(), q["total"].clone()),
+        (json!(2), json!(8))
+    );
+    assert_eq!(
+        q["applied"],
+        json!([{"kind": "promotion", "id": fixed, "units": 4, "detail": "fixed price 2"}])
+    );
+}
+
+#[test]
+fn the_best_of_several_active_promotions_applies() {
+    let host = FakeHost::new();
+    create_ok(
+        &host,
+        promo_body("S-1000", T0 - HOUR, T0 + HOUR, json!({"percent_off": 10})),
+    );
+    let best = create_ok(
+        &host,
+        promo_body("S-1000", T0 - HOUR, T0 + HOUR, json!({"fixed_price": 700})),
+    );
+    create_ok(
+        &host,
+        promo_body("S-1000", T0 - HOUR, T0 + HOUR, json!({"percent_off": 25})),
+    );
+    // Deeper, but not active yet.
+    create_ok(
+        &host,
+        promo_body(
+            "S-1000",
+            T0 + HOUR,
+            T0 + 2 * HOUR,
+            json!({"percent_off": 90}),
+        ),
+    );
+    let q = json_of(&get(&host, "/api/prices/S-1000"));
+    assert_eq!(q["applied"][0]["id"], best.as_str());
+    assert_eq!(q["unit_price"], 700);
+    assert_eq!(
+        q["applied"].as_array().unwrap().len(),
+        1,
+        "promotions never stack"
+    );
+}
+
+#[test]
+fn promotions_apply_only_inside_their_window() {
+    let host = FakeHost::new();
+    let (start, end) = (T0 + HOUR, T0 + 2 * HOUR);
+    create_ok(
+        &host,
+        promo_body("S-999", start, end, json!({"percent_off": 50})),
+    );
+    let price_at = |now: u64| {
+        host.set_now(now);
+        json_of(&get(&host, "/api/prices/S-999"))["unit_price"]
+            .as_i64()
+            .unwrap()
+    };
+    assert_eq!(price_at(start - 1), 999);
+    assert_eq!(price_at(start), 500, "active from its start instant");
+    assert_eq!(price_at(end - 1), 500);
+    assert_eq!(price_at(end), 999, "inactive from its end instant");
+    host.set_now(start);
+    assert_eq!(json_of(&get(&host, "/api/promotions"))[0]["active"], true);
+}
+
+#[test]
+fn a_capped_promotion_prices_only_its_remaining_units() {
+    let host = FakeHost::new();
+    let id = create_ok(
+        &host,
+        promo_body(
+            "S-999",
+            T0 - HOUR,
+            T0 + HOUR,
+            json!({"percent_off": 15, "max_units": 10}),
+        ),
+    );
+    block_on(claim(&host, "order-1", &[line(&id, 7)])).unwrap();
+    let q = json_of(&get(&host, "/api/prices/S-999?qty=5"));
+    assert_eq!(q["unit_price"], 849);
+    assert_eq!(q["total"], 3 * 849 + 2 * 999);
+    assert_eq!(q["applied"][0]["units"], 3);
+    let detail = q["applied"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("3 of 5 units") && detail.contains("2 at the base price"),
+        "{detail}"
+    );
+    assert_eq!(
+        json_of(&get(&host, "/api/promotions"))[0]["remaining_units"],
+        3
+    );
+
+    // Quoting reserves nothing.
+    assert_eq!(host.promotion(&id).unwrap().claimed_units, 7);
+    block_on(claim(&host, "order-2", &[line(&id, 3)])).unwrap();
+    let q = json_of(&get(&host, "/api/prices/S-999?qty=5"));
+    assert_eq!(
+        (q["total"].clone(), q["applied"].clone()),
+        (json!(4995), json!([]))
+    );
+}
+
+#[test]
+fn claims_never_exceed_a_cap_and_fail_whole() {
+    let host = FakeHost::new();
+    let capped = create_ok(
+        &host,
+        promo_body(
+            "S-999",
+            T0 - HOUR,
+            T0 + HOUR,
+            json!({"percent_off": 15, "max_units": 5}),
+        ),
+    );
+    let open = create_ok(
+        &host,
+        promo_body("S-5", T0 - HOUR, T0 + HOUR, json!({"percent_off": 10})),
+    );
+    block_on(claim(&host, "o1", &[line(&capped, 4), line(&open, 100)])).unwrap();
+    assert_eq!(
+        host.promotion(&open).unwrap().claimed_units,
+        100,
+        "uncapped ones are counted too"
+    );
+
+    // 2 more would exceed the cap: nothing at all is taken, not even the open line.
+    let err = block_on(claim(&host, "o2", &[line(&open, 1), line(&capped, 2)])).unwrap_err();
+    assert_eq!(err, ClaimError::Insufficient(capped.clone(), 1));
+    assert_eq!(host.promotion(&capped).unwrap().claimed_units, 4);
+    assert_eq!(host.promotion(&open).unwrap().claimed_units, 100);
+    assert!(
+        host.tables
+            .borrow()
+            .claims
+            .iter()
+            .all(|c| c.claim_id == "o1")
+    );
+
+    // Lines naming one promotion add up.
+    let err = block_on(claim(&host, "o3", &[line(&capped, 1), line(&capped, 1)])).unwrap_err();
+    assert_eq!(err, ClaimError::Insufficient(capped.clone(), 1));
+    block_on(claim(&host, "o3", &[line(&capped, 1)])).unwrap();
+    assert_eq!(host.promotion(&capped).unwrap().claimed_units, 5);
+}
+
+#[test]
+fn claims_are_idempotent_per_id_and_unclaims_too() {
+    let host = FakeHost::new();
+    let id = create_ok(
+        &host,
+        promo_body(
+            "S-999",
+            T0 - HOUR,
+            T0 + HOUR,
+            json!({"percent_off": 15, "max_units": 10}),
+        ),
+    );
+    block_on(claim(&host, "order-1", &[line(&id, 3)])).unwrap();
+    block_on(claim(&host, "order-1", &[line(&id, 3)])).unwrap();
+    assert_eq!(
+        host.promotion(&id).unwrap().claimed_units,
+        3,
+        "a retry takes nothing more"
+    );
+    let err = block_on(claim(&host, "order-1", &[line(&id, 4)])).unwrap_err();
+    assert!(matches!(err, ClaimError::Conflict(_)), "{err:?}");
+
+    block_on(unclaim(&host, "order-1")).unwrap();
+    assert_eq!(host.promotion(&id).unwrap().claimed_units, 0);
+    block_on(unclaim(&host, "order-1")).unwrap();
+    block_on(unclaim(&host, "never-claimed")).unwrap();
+    assert_eq!(
+        host.promotion(&id).unwrap().claimed_units,
+        0,
+        "released once only"
+    );
+    let err = block_on(claim(&host, "order-1", &[line(&id, 3)])).unwrap_err();
+    assert!(matches!(err, ClaimError::Conflict(m) if m.contains("released")));
+    assert_eq!(host.promotion(&id).unwrap().claimed_units, 0);
+}
+
+#[test]
+fn claims_name_what_is_wrong() {
+    let host = FakeHost::new();
+    let later = create_ok(
+        &host,
+        promo_body(
+            "S-999",
+            T0 + HOUR,
+            T0 + 2 * HOUR,
+            json!({"percent_off": 15}),
+        ),
+    );
+    assert_eq!(
+        block_on(claim(&host, "c", &[line("nope", 1)])),
+        Err(ClaimError::UnknownPromotion("nope".into()))
+    );
+    assert_eq!(
+        block_on(claim(&host, "c", &[line(&later, 1)])),
+        Err(ClaimError::NotActive(later.clone()))
+    );
+    host.set_now(T0 + HOUR);
+    block_on(claim(&host, "c", &[line(&later, 1)])).unwrap();
+    for (claim_id, lines) in [
+        ("", vec![line(&later, 1)]),
+        ("c2", vec![]),
+        ("c2", vec![line(&later, 0)]),
+        ("c2", vec![line(&later, 1001)]),
+        ("c2", vec![line("", 1)]),
+    ] {
+        let err = block_on(claim(&host, claim_id, &lines)).unwrap_err();
+        assert!(
+            matches!(err, ClaimError::Invalid(_)),
+            "{claim_id:?} {lines:?}: {err:?}"
+        );
+    }
+    host.fail_sql(SqlError::Unavailable("down".into()));
+    assert!(matches!(
+        block_on(claim(&host, "c3", &[line(&later, 1)])),
+        Err(ClaimError::Store(_))
+    ));
+}
+
+#[test]
+fn unclaiming_a_deleted_promotion_drops_its_units() {
+    let host = FakeHost::new();
+    let id = create_ok(
+        &host,
+        promo_body(
+            "S-999",
+            T0 - HOUR,
+            T0 + HOUR,
+            json!({"percent_off": 15, "max_units": 2}),
+        ),
+    );
+    block_on(claim(&host, "o", &[line(&id, 2)])).unwrap();
+    let reply = send(
+        &host,
+        "DELETE",
+        &format!("/api/promotions/{id}"),
+        &[("authorization", ADMIN)],
+        b"",
+    );
+    assert_eq!(reply.status, 204);
+    block_on(unclaim(&host, "o")).unwrap();
+    assert!(host.tables.borrow().claims[0].released_at.is_some());
+}
+
+#[test]
+fn the_typed_quote_matches_the_rest_quote() {
+    let host = FakeHost::new();
+    let id = create_ok(
+        &host,
+        promo_body(
+            "S-999",
+            T0 - HOUR,
+            T0 + HOUR,
+            json!({"percent_off": 15, "max_units": 2}),
+        ),
+    );
+    let q = block_on(quote(&host, "S-999", 3, "")).unwrap();
+    assert_eq!(q.tenant, "default");
+    assert_eq!((q.unit_price, q.total), (849, 2 * 849 + 999));
+    assert_eq!(q.applied.len(), 1);
+    assert_eq!(q.applied[0].kind, AdjustmentKind::Promotion);
+    assert_eq!(
+        (q.applied[0].id.as_deref(), q.applied[0].units),
+        (Some(id.as_str()), 2)
+    );
+    let rest = json_of(&get(&host, "/api/prices/S-999?qty=3"));
+    assert_eq!(rest["total"], q.total);
+    assert_eq!(
+        block_on(quote(&host, "S-999", 0, "t")),
+        Err(QuoteError::InvalidQuantity(0))
+    );
+    assert_eq!(
+        block_on(quote(&host, "S-999", 1001, "t")),
+        Err(QuoteError::InvalidQuantity(1001))
+    );
+    assert_eq!(
+        block_on(quote(&host, "S-999", 1, "T!")),
+        Err(QuoteError::InvalidTenant("T!".into()))
+    );
+    assert_eq!(
+        block_on(quote(&host, "X", 1, "t")),
+        Err(QuoteError::UnknownSku("X".into()))
+    );
+}
+
+#[test]
+fn the_tenant_rule_runs_last_on_every_line() {
+    let host = FakeHost::new();
+    create_ok(
+        &host,
+        promo_body(
+            "S-999",
+            T0 - HOUR,
+            T0 + HOUR,
+            json!({"percent_off": 15, "max_units": 2}),
+        ),
+    );
+    host.set_rule(|input| {
+        RuleOutcome::Applied(RuleOutput {
+            unit_price: input.unit_price - 1,
+            reason: format!("{} discount", input.tenant),
+        })
+    });
+    let q = json_of(&get(&host, "/api/prices/S-999?qty=3&tenant=acme"));
+    assert_eq!(q["unit_price"], 848);
+    assert_eq!(q["total"], 2 * 848 + 998);
+    assert_eq!(
+        q["applied"][1],
+        json!({"kind": "tenant_rule", "units": 3, "detail": "acme discount"})
+    );
+    assert!(q.get("rule_error").is_none());
+    let calls = host.rule_calls.borrow();
+    assert_eq!(calls.len(), 2, "once per line");
+    assert_eq!((calls[0].unit_price, calls[1].unit_price), (849, 999));
+    assert_eq!(
+        (
+            calls[0].qty,
+            calls[0].base_unit_price,
+            calls[0].tenant.as_str()
+        ),
+        (3, 999, "acme")
+    );
+}
+
+#[test]
+fn a_failing_tenant_rule_falls_back_and_is_reported() {
+    let host = FakeHost::new();
+    host.set_rule(|_| RuleOutcome::Failed("fuel exhausted".into()));
+    let q = json_of(&get(&host, "/api/prices/S-999?qty=2"));
+    assert_eq!(
+        (q["total"].clone(), q["applied"].clone()),
+        (json!(1998), json!([]))
+    );
+    assert_eq!(q["rule_error"], "fuel exhausted");
+    assert!(host.logged(Level::Warn, "tenant rule failed"));
+
+    host.set_rule(|_| {
+        RuleOutcome::Applied(RuleOutput {
+            unit_price: -5,
+            reason: "oops".into(),
+        })
+    });
+    let q = json_of(&get(&host, "/api/prices/S-999"));
+    assert_eq!(q["total"], 999);
+    assert!(q["rule_error"].as_str().unwrap().contains("-5"));
+
+    // Fails on the second line: applied to neither.
+    create_ok(
+        &host,
+        promo_body(
+            "S-999",
+            T0 - HOUR,
+            T0 + HOUR,
+            json!({"percent_off": 50, "max_units": 1}),
+        ),
+    );
+    host.set_rule(|input| {
+        if input.unit_price == 999 {
+            RuleOutcome::Failed("trap".into())
+        } else {
+            RuleOutcome::Applied(RuleOutput {
+                unit_price: 1,
+                reason: "r".into(),
+            })
+        }
+    });
+    let q = json_of(&get(&host, "/api/prices/S-999?qty=2"));
+    assert_eq!(q["total"], 500 + 999);
+    assert_eq!(q["applied"].as_array().unwrap().len(), 1);
+    assert_eq!(q["rule_error"], "trap");
+}
+
+#[test]
+fn database_failures_are_503_or_500() {
+    let host = FakeHost::new();
+    host.fail_sql(SqlError::Unavailable("down".into()));
+    assert_error(&get(&host, "/api/prices/S-999"), 503, "unavailable");
+    assert_error(&get(&host, "/api/promotions"), 503, "unavailable");
+    host.fail_sql(SqlError::Other("boom".into()));
+    let reply = get(&host, "/api/prices/S-999");
+    assert_error(&reply, 500, "internal");
+    assert!(
+        !String::from_utf8_lossy(&reply.body).contains("boom"),
+        "no internals leak"
+    );
+    assert!(host.logged(Level::Error, "database error"));
+}
+
+#[test]
+fn request_id_is_echoed_and_wrong_methods_are_405() {
+    let host = FakeHost::new();
+    let reply = send(
+        &host,
+        "GET",
+        "/api/prices/S-999",
+        &[("X-Request-Id", "abc-123")],
+        b"",
+    );
+    assert_eq!(reply.header("x-request-id"), Some("abc-123"));
+    let reply = send(&host, "GET", "/nope", &[("x-request-id", "bad id")], b"");
+    assert_error(&reply, 404, "not_found");
+    assert_eq!(reply.header("x-request-id"), None);
+    let reply = send(&host, "POST", "/api/prices/S-999", &[], b"");
+    assert_error(&reply, 405, "method_not_allowed");
+    assert_eq!(reply.header("allow"), Some("GET"));
+}
+
+#[test]
+fn rows_added_directly_are_read_back() {
+    // The fake's row helper and the store's mapping agree.
+    let host = FakeHost::new();
+    host.add_promotion(promotion_row(
+        "zz",
+        "S-999",
+        None,
+        Some(100),
+        (T0, T0 + 1),
+        Some(3),
+    ));
+    let q = json_of(&get(&host, "/api/prices/S-999?qty=4"));
+    assert_eq!(q["total"], 3 * 100 + 999);
+}

@@ -1,0 +1,47 @@
+//! The pricing service of sluice: quotes, flash-sale promotions and their
+//! unit caps, as a `wasm32-wasip2` component exporting the WASIp3
+//! `wasi:http/handler` (the REST API) and the typed `quote` interface (for
+//! the order service).
+//!
+//! A quote is the base price ([`seed`] says where it comes from), then the
+//! best active promotion ([`pricing`]; money rules in [`money`]), then the
+//! tenant's own rule ([`rules`], the seam for a later issue). Promotion caps
+//! are counted when orders claim units ([`claims`]), atomically in the
+//! database.
+//!
+//! The business logic is plain Rust over the traits in [`ports`], unit
+//! tested natively; the `component` module (wasm only) binds those traits
+//! to the WIT imports and the exports to [`handler`], [`migrations`],
+//! [`quote`] and [`claims`].
+
+pub mod auth;
+pub mod body;
+pub mod claims;
+pub mod errors;
+pub mod failure;
+pub mod handler;
+pub mod ids;
+pub mod migrations;
+pub mod money;
+pub mod params;
+pub mod ports;
+pub mod prices;
+pub mod pricing;
+pub mod promotion;
+pub mod promotions;
+pub mod quote;
+pub mod reply;
+pub mod routes;
+pub mod rules;
+pub mod seed;
+pub mod store;
+pub mod times;
+pub mod wire;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+
+#[cfg(test)]
+mod flow_tests;
+#[cfg(test)]
+mod testing;

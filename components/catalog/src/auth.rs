@@ -1,0 +1,69 @@
+//! Admin routes: the bearer token must verify and carry role `admin`.
+
+use crate::errors::ApiError;
+use crate::ports::{Claims, Host, TokenError};
+
+/// The role allowed to create and change products.
+pub const ADMIN: &str = "admin";
+
+/// The claims of an admin's token, or 401 (no, malformed or expired token)
+/// or 403 (a valid token of another role).
+pub fn require_admin(host: &impl Host, authorization: Option<&str>) -> Result<Claims, ApiError> {
+    let token = bearer(authorization).ok_or(ApiError::Unauthorized)?;
+    let claims = host.verify_token(token).map_err(|e| match e {
+        TokenError::Invalid => ApiError::InvalidToken,
+        TokenError::Expired => ApiError::TokenExpired,
+    })?;
+    if claims.role == ADMIN {
+        Ok(claims)
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header value (scheme
+/// case-insensitive), or `None` if absent or another scheme.
+pub fn bearer(header: Option<&str>) -> Option<&str> {
+    let (scheme, token) = header?.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::FakeHost;
+
+    #[test]
+    fn bearer_header_parsing() {
+        assert_eq!(bearer(Some("Bearer abc.def.ghi")), Some("abc.def.ghi"));
+        assert_eq!(bearer(Some("bearer   abc ")), Some("abc"));
+        assert_eq!(bearer(Some("Basic dXNlcjpwYXNz")), None);
+        assert_eq!(bearer(Some("Bearer ")), None);
+        assert_eq!(bearer(None), None);
+    }
+
+    #[test]
+    fn only_a_valid_admin_token_passes() {
+        let host = FakeHost::new();
+        let admin = require_admin(&host, Some("Bearer tok|u1|admin|default")).unwrap();
+        assert_eq!(admin.subject, "u1");
+        assert_eq!(
+            require_admin(&host, Some("Bearer tok|u2|customer|default")),
+            Err(ApiError::Forbidden)
+        );
+        assert_eq!(require_admin(&host, None), Err(ApiError::Unauthorized));
+        assert_eq!(
+            require_admin(&host, Some("Basic x")),
+            Err(ApiError::Unauthorized)
+        );
+        assert_eq!(
+            require_admin(&host, Some("Bearer garbage")),
+            Err(ApiError::InvalidToken)
+        );
+        assert_eq!(
+            require_admin(&host, Some("Bearer expired")),
+            Err(ApiError::TokenExpired)
+        );
+    }
+}

@@ -1,0 +1,37 @@
+//! The catalog service of sluice: the product catalogue (list, get, admin
+//! create and update), its seed, and stock control for other services, as a
+//! `wasm32-wasip2` component exporting the WASIp3 `wasi:http/handler`,
+//! `schema` and `stock`.
+//!
+//! The business logic is plain Rust over the traits in [`ports`], unit
+//! tested natively; the `component` module (wasm only) binds those traits
+//! to the WIT imports and the exports to [`handler`], [`migrations`] and
+//! [`stock`].
+
+pub mod auth;
+pub mod body;
+pub mod cached;
+pub mod errors;
+pub mod failure;
+pub mod handler;
+pub mod migrations;
+pub mod ports;
+pub mod products;
+pub mod reply;
+pub mod reservations;
+pub mod routes;
+pub mod seed;
+pub mod stock;
+pub mod store;
+pub mod validate;
+pub mod wire;
+
+#[cfg(target_arch = "wasm32")]
+mod component;
+
+#[cfg(test)]
+mod flow_tests;
+#[cfg(test)]
+mod stock_tests;
+#[cfg(test)]
+mod testing;

@@ -130,6 +130,12 @@ impl Config {
             self.gateway.rate_limit.redis_url = url.clone();
             self.cache = CacheConfig::redis(url, "sluice:");
         }
+        if let Some(ip) = var("SLUICE_ADVERTISE_IP") {
+            let ip = ip
+                .parse()
+                .with_context(|| format!("SLUICE_ADVERTISE_IP={ip:?} is not an IP address"))?;
+            self.discovery.advertise_ip = Some(ip);
+        }
         if let Some(addr) = var("SLUICE_CONSUL_ADDR") {
             self.discovery.backend = crate::discovery::DiscoveryBackend::Consul;
             self.discovery.consul.address = addr;

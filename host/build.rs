@@ -94,8 +94,13 @@ fn build_components(root: &Path, target_dir: &Path, crates: &[&str]) {
     ] {
         cargo.env_remove(var);
     }
-    let status = cargo.status().expect("running cargo to build the components");
-    assert!(status.success(), "building the wasm components failed (see above)");
+    let status = cargo
+        .status()
+        .expect("running cargo to build the components");
+    assert!(
+        status.success(),
+        "building the wasm components failed (see above)"
+    );
 }
 
 /// Fails with a clear message when the wasm32-wasip2 target is missing.

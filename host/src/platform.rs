@@ -11,18 +11,18 @@ use crate::capabilities::config::ConfigState;
 use crate::capabilities::log::LogState;
 use crate::capabilities::rate_limit::{LocalRateLimiter, RateLimitState};
 use crate::capabilities::sql::{SqlConfig, SqlState, connect};
+use crate::capabilities::token::TokenError;
 use crate::capabilities::token::{TokenKeys, TokenState};
 use crate::config::Config;
+use crate::discovery::{self, Discovery, DiscoveryBackend, DiscoveryResolver, Registration};
 use crate::engine::{CompileCache, new_engine};
 use crate::service::{Service, Version};
+use crate::threads::FrontDoors;
 use anyhow::{Context as _, Result};
-use crate::capabilities::token::TokenError;
-use crate::discovery::{self, Discovery, DiscoveryBackend, DiscoveryResolver, Registration};
 use sluice_gateway::{AuthError, Authenticator, Gateway, Identity};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use crate::threads::FrontDoors;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -58,7 +58,10 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
     let mut tasks = JoinSet::new();
     let mut service_addrs = BTreeMap::new();
     let mut services = BTreeMap::new();
-    let token = Arc::new(TokenKeys::load_or_generate(&config.token, &config.data_dir)?);
+    let token = Arc::new(TokenKeys::load_or_generate(
+        &config.token,
+        &config.data_dir,
+    )?);
     let discovery = discovery::build(&config.discovery)?;
     let mut registrations = Vec::new();
 
@@ -89,7 +92,8 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
             let doors = FrontDoors::spawn(service.clone(), addr, threads, stopped.clone())
                 .with_context(|| format!("binding the {name} service to {addr}"))?;
             println!("sluice: {name} listening on http://{}", doors.addr);
-            let registration = Registration::new(name.clone(), config.discovery.advertised(doors.addr));
+            let registration =
+                Registration::new(name.clone(), config.discovery.advertised(doors.addr));
             discovery
                 .register(&registration)
                 .await
@@ -111,7 +115,12 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
                 }
             }
         }
-        let routed: Vec<&str> = config.gateway.routes.iter().map(|r| r.service.as_str()).collect();
+        let routed: Vec<&str> = config
+            .gateway
+            .routes
+            .iter()
+            .map(|r| r.service.as_str())
+            .collect();
         let resolver = DiscoveryResolver::new(discovery.clone(), routed).await;
         let gateway = Gateway::builder(config.gateway.clone(), Arc::new(resolver))
             .authenticator(Arc::new(GatewayTokens(token.clone())))

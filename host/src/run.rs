@@ -21,7 +21,11 @@ pub async fn run(file: &Path, addr: SocketAddr, shutdown: impl Future<Output = (
     let service = Arc::new(Service::new(&engine, caps, version));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let doors = FrontDoors::spawn(service, addr, crate::threads::default_threads(), stopped)?;
-    println!("sluice: serving {} on http://{}", file.display(), doors.addr);
+    println!(
+        "sluice: serving {} on http://{}",
+        file.display(),
+        doors.addr
+    );
     shutdown.await;
     let _ = stop.send(true);
     doors.join().await

@@ -23,6 +23,10 @@ use wasmtime_wasi_http::handler::{
     HandlerState, Instance, ProxyHandler, ShouldAccept, WorkerExpiration, WorkerState, WorkerStatus,
 };
 
+/// Answered by the host itself (never the component): the health check
+/// discovery backends such as Consul call on every service port.
+pub const HEALTH_PATH: &str = "/health";
+
 /// How long a component may take to produce a response head.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -71,6 +75,11 @@ async fn handle(
     handler: &ProxyHandler<ServiceHandler>,
     request: hyper::Request<hyper::body::Incoming>,
 ) -> hyper::Response<WasiBody> {
+    if request.uri().path() == HEALTH_PATH {
+        let service = &handler.state().service.name;
+        let body = format!(r#"{{"status":"ok","service":"{service}"}}"#);
+        return json_response(200, Bytes::from(body));
+    }
     let request_id = request.headers().get("x-request-id").cloned();
     let request = request.map(|body| body.map_err(Into::into).boxed_unsync());
     match handler.handle((), request).await {
@@ -89,15 +98,19 @@ async fn handle(
 
 fn internal_error() -> hyper::Response<WasiBody> {
     let body = r#"{"error":"internal","message":"the service failed while handling this request"}"#;
+    json_response(500, Bytes::from_static(body.as_bytes()))
+}
+
+fn json_response(status: u16, body: Bytes) -> hyper::Response<WasiBody> {
     hyper::Response::builder()
-        .status(500)
+        .status(status)
         .header("content-type", "application/json")
         .body(
-            Full::new(Bytes::from_static(body.as_bytes()))
+            Full::new(body)
                 .map_err(|never| match never {})
                 .boxed_unsync(),
         )
-        .expect("a static response is valid")
+        .expect("a JSON response with a valid status")
 }
 
 /// Creates one instance per request from the service's active version.

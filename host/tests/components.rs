@@ -33,6 +33,15 @@ async fn a_trap_fails_one_request_and_the_host_keeps_serving() {
     assert_eq!(ok.status(), 200);
     assert_eq!(ok.text().await.unwrap(), "hello\n");
 
+    // The health check is the host's, whatever the component does.
+    let health = client.get(format!("{url}/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let health: serde_json::Value = health.json().await.unwrap();
+    assert_eq!(
+        health,
+        serde_json::json!({"status": "ok", "service": "test"})
+    );
+
     let trapped = client
         .get(format!("{url}/trap"))
         .header("x-request-id", "r-1")

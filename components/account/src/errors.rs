@@ -228,3 +228,9 @@ mod tests {
         assert!(json["message"].as_str().unwrap().contains("`email`"));
     }
 }
+
+impl From<crate::body::TooLarge> for ApiError {
+    fn from(e: crate::body::TooLarge) -> Self {
+        ApiError::PayloadTooLarge { limit: e.limit }
+    }
+}

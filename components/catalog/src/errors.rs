@@ -215,3 +215,9 @@ mod tests {
         );
     }
 }
+
+impl From<crate::body::TooLarge> for ApiError {
+    fn from(e: crate::body::TooLarge) -> Self {
+        ApiError::PayloadTooLarge { limit: e.limit }
+    }
+}

@@ -214,3 +214,9 @@ mod tests {
         assert_eq!(ApiError::InvalidPromotion("why".into()).message(), "why");
     }
 }
+
+impl From<crate::body::TooLarge> for ApiError {
+    fn from(e: crate::body::TooLarge) -> Self {
+        ApiError::PayloadTooLarge { limit: e.limit }
+    }
+}

@@ -1,0 +1,4 @@
+//! What every service component shares, in plain Rust with no bindings, so
+//! each component's wasm glue stays thin and the logic is written once.
+
+pub mod body;

@@ -2,3 +2,7 @@
 //! each component's wasm glue stays thin and the logic is written once.
 
 pub mod body;
+pub mod http;
+pub mod ids;
+pub mod reply;
+pub mod sql;

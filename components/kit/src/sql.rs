@@ -1,0 +1,156 @@
+//! Plain mirrors of the WIT `sql` types (`value`, `rows`, `statement`,
+//! `error`), shared by the components that talk to a database (directly or
+//! through `shards`), plus typed column readers.
+
+/// A SQL parameter or column value (`sql.value`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Value {
+        Value::Text(s.to_string())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Value {
+        Value::Text(s)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(n: i64) -> Value {
+        Value::Integer(n)
+    }
+}
+
+impl From<Option<&str>> for Value {
+    fn from(s: Option<&str>) -> Value {
+        s.map_or(Value::Null, Value::from)
+    }
+}
+
+/// Rows a query returned (`sql.rows`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Rows {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// One statement of a batch (`sql.statement`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub sql: String,
+    pub params: Vec<Value>,
+    /// The batch fails (and is rolled back) unless the statement affects
+    /// exactly this many rows.
+    pub expect_rows: Option<u64>,
+}
+
+impl Statement {
+    /// A statement that must affect exactly `rows` rows.
+    pub fn expect(sql: &str, params: Vec<Value>, rows: u64) -> Statement {
+        Statement {
+            sql: sql.to_string(),
+            params,
+            expect_rows: Some(rows),
+        }
+    }
+
+    /// A statement that may affect any number of rows.
+    pub fn any(sql: &str, params: Vec<Value>) -> Statement {
+        Statement {
+            sql: sql.to_string(),
+            params,
+            expect_rows: None,
+        }
+    }
+}
+
+/// Why a statement failed (`sql.error`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SqlError {
+    ConstraintViolation(String),
+    /// Statement `index` of a batch affected another number of rows than
+    /// its `expect_rows`; nothing in the batch was applied.
+    ExpectationFailed(u32),
+    InvalidStatement(String),
+    Unavailable(String),
+    Other(String),
+}
+
+impl std::fmt::Display for SqlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SqlError::ConstraintViolation(m) => write!(f, "constraint violation: {m}"),
+            SqlError::ExpectationFailed(i) => write!(f, "expectation failed at statement {i}"),
+            SqlError::InvalidStatement(m) => write!(f, "invalid statement: {m}"),
+            SqlError::Unavailable(m) => write!(f, "unavailable: {m}"),
+            SqlError::Other(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+/// A column value of an unexpected type: the column index and what was
+/// found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadColumn(pub usize, pub Value);
+
+impl std::fmt::Display for BadColumn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unexpected value in column {}: {:?}", self.0, self.1)
+    }
+}
+
+/// Column `i` of `row` as text.
+pub fn text(row: &[Value], i: usize) -> Result<String, BadColumn> {
+    match row.get(i) {
+        Some(Value::Text(s)) => Ok(s.clone()),
+        other => Err(BadColumn(i, other.cloned().unwrap_or(Value::Null))),
+    }
+}
+
+/// Column `i` of `row` as an integer.
+pub fn integer(row: &[Value], i: usize) -> Result<i64, BadColumn> {
+    match row.get(i) {
+        Some(Value::Integer(n)) => Ok(*n),
+        other => Err(BadColumn(i, other.cloned().unwrap_or(Value::Null))),
+    }
+}
+
+/// Column `i` of `row` as text, or `None` when it is NULL.
+pub fn optional_text(row: &[Value], i: usize) -> Result<Option<String>, BadColumn> {
+    match row.get(i) {
+        Some(Value::Null) => Ok(None),
+        _ => text(row, i).map(Some),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_readers_check_types() {
+        let row = vec![Value::Text("a".into()), Value::Integer(3), Value::Null];
+        assert_eq!(text(&row, 0), Ok("a".to_string()));
+        assert_eq!(integer(&row, 1), Ok(3));
+        assert_eq!(optional_text(&row, 2), Ok(None));
+        assert_eq!(optional_text(&row, 0), Ok(Some("a".to_string())));
+        assert_eq!(integer(&row, 0), Err(BadColumn(0, Value::Text("a".into()))));
+        assert_eq!(text(&row, 9), Err(BadColumn(9, Value::Null)));
+    }
+
+    #[test]
+    fn values_from_rust() {
+        assert_eq!(Value::from(Some("k")), Value::Text("k".into()));
+        assert_eq!(Value::from(None::<&str>), Value::Null);
+        assert_eq!(Value::from(7i64), Value::Integer(7));
+    }
+}

@@ -1,0 +1,99 @@
+//! The order schema, as forward-only migrations per dialect (exported
+//! through `schema.migrations`; the host applies them to every shard, each
+//! with its own dialect). Keys and indexed columns are VARCHAR (MySQL
+//! cannot index TEXT without a prefix length); money and times (ms since
+//! the Unix epoch) are BIGINT.
+
+/// The SQL engines behind a shard (`sql.dialect`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+/// One migration (`schema.migration`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migration {
+    pub version: u32,
+    pub name: String,
+    pub statements: Vec<String>,
+}
+
+/// Orders, `pending` while an idempotent request is being placed, then
+/// `confirmed`. NULL idempotency keys never collide (on all three engines),
+/// so orders without a key are unconstrained.
+const ORDERS: &str = "CREATE TABLE orders (\
+id VARCHAR(64) PRIMARY KEY, \
+customer VARCHAR(64) NOT NULL, \
+tenant VARCHAR(64) NOT NULL, \
+idempotency_key VARCHAR(128), \
+items_hash VARCHAR(64) NOT NULL, \
+status VARCHAR(16) NOT NULL, \
+currency VARCHAR(3) NOT NULL, \
+total BIGINT NOT NULL, \
+created_at BIGINT NOT NULL, \
+CONSTRAINT orders_idempotency UNIQUE (customer, idempotency_key))";
+
+const ORDERS_BY_CUSTOMER: &str = "CREATE INDEX orders_by_customer ON orders (customer, created_at)";
+
+const ORDERS_BY_TIME: &str = "CREATE INDEX orders_by_time ON orders (created_at)";
+
+/// One row per sku of an order, numbered in the order's sku order.
+const ORDER_ITEMS: &str = "CREATE TABLE order_items (\
+order_id VARCHAR(64) NOT NULL, \
+line_no BIGINT NOT NULL, \
+sku VARCHAR(64) NOT NULL, \
+qty BIGINT NOT NULL, \
+unit_price BIGINT NOT NULL, \
+total BIGINT NOT NULL, \
+PRIMARY KEY (order_id, sku))";
+
+/// All migrations for `dialect`, in version order.
+pub fn migrations(dialect: Dialect) -> Vec<Migration> {
+    // MySQL/MariaDB: InnoDB for transactions, utf8mb4 with a binary
+    // collation so keys compare by bytes as on the other engines.
+    let suffix = match dialect {
+        Dialect::Mysql => " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+        Dialect::Sqlite | Dialect::Postgres => "",
+    };
+    vec![Migration {
+        version: 1,
+        name: "create orders and order items".to_string(),
+        statements: vec![
+            format!("{ORDERS}{suffix}"),
+            ORDERS_BY_CUSTOMER.to_string(),
+            ORDERS_BY_TIME.to_string(),
+            format!("{ORDER_ITEMS}{suffix}"),
+        ],
+    }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_migration_per_dialect_with_mysql_table_options() {
+        for dialect in [Dialect::Sqlite, Dialect::Postgres, Dialect::Mysql] {
+            let all = migrations(dialect);
+            assert_eq!(all.len(), 1);
+            assert_eq!(all[0].version, 1);
+            for sql in all[0]
+                .statements
+                .iter()
+                .filter(|s| s.starts_with("CREATE TABLE"))
+            {
+                assert_eq!(
+                    sql.ends_with("utf8mb4_bin"),
+                    dialect == Dialect::Mysql,
+                    "{sql}"
+                );
+                assert!(
+                    !sql.contains(" TEXT"),
+                    "indexed columns must be VARCHAR: {sql}"
+                );
+            }
+        }
+    }
+}

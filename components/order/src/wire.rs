@@ -1,0 +1,71 @@
+//! Orders as JSON: `{"id","status","items":[{"sku","qty","unit_price",
+//! "total"}],"total","currency","created_at","shard"}`, times in RFC 3339
+//! UTC.
+
+use crate::store::{CONFIRMED, Order};
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+#[derive(Debug, Serialize)]
+pub struct OrderJson<'a> {
+    id: &'a str,
+    status: &'static str,
+    items: Vec<ItemJson<'a>>,
+    total: i64,
+    currency: &'a str,
+    created_at: String,
+    shard: u32,
+}
+
+#[derive(Debug, Serialize)]
+struct ItemJson<'a> {
+    sku: &'a str,
+    qty: i64,
+    unit_price: i64,
+    total: i64,
+}
+
+impl<'a> From<&'a Order> for OrderJson<'a> {
+    fn from(order: &'a Order) -> OrderJson<'a> {
+        OrderJson {
+            id: &order.id,
+            status: CONFIRMED,
+            items: order
+                .items
+                .iter()
+                .map(|i| ItemJson {
+                    sku: &i.sku,
+                    qty: i.qty,
+                    unit_price: i.unit_price,
+                    total: i.total,
+                })
+                .collect(),
+            total: order.total,
+            currency: &order.currency,
+            created_at: rfc3339(order.created_at),
+            shard: order.shard,
+        }
+    }
+}
+
+/// `ms` since the Unix epoch in RFC 3339 UTC, e.g. `2023-11-14T22:13:20Z`
+/// or `2023-11-14T22:13:20.25Z` (fractions only when not zero).
+pub fn rfc3339(ms: i64) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|at| at.format(&Rfc3339).ok())
+        .unwrap_or_else(|| ms.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_rfc3339_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_700_000_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(rfc3339(1_700_000_000_250), "2023-11-14T22:13:20.25Z");
+    }
+}

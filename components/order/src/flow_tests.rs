@@ -791,3 +791,46 @@ fn the_request_id_is_echoed() {
     );
     assert_eq!(reply.header("x-request-id"), Some("r-1"));
 }
+
+#[test]
+fn a_key_abandoned_by_a_dead_request_is_taken_over() {
+    let host = FakeHost::new(1);
+    host.add_promotion("p1", "S-2", 100, Some(10));
+    let old = pending_row(&host, "k-1", &s1(2));
+    // The dead request had reserved stock and claimed units under its id.
+    block_on(async {
+        use crate::ports::{ClaimLine, Quotes, Stock};
+        host.reserve(&old, &s1(2)).await.unwrap();
+        let line = ClaimLine {
+            promotion_id: "p1".into(),
+            units: 3,
+        };
+        host.claim(&old, &[line]).await.unwrap();
+    });
+    assert_eq!(
+        (host.in_stock("S-1"), host.promotion_left("p1")),
+        (98, Some(7))
+    );
+    host.now.set(T0 + 61_000);
+    let reply = post(&host, ALICE, Some("k-1"), items(&[("S-1", 2)]));
+    let order = placed(&reply);
+    assert_ne!(order["id"], old.as_str());
+    assert_eq!(host.sleeps.get(), 0, "no waiting for the dead");
+    assert!(host.release_calls.borrow().contains(&old));
+    assert!(host.unclaim_calls.borrow().contains(&old));
+    assert_eq!(
+        (host.in_stock("S-1"), host.promotion_left("p1")),
+        (98, Some(10))
+    );
+    let rows = host.all_orders();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].1.id, order["id"].as_str().unwrap());
+    assert!(host.logged(Level::Warn, "abandoned pending order taken over"));
+    // Still pending after 60 s but younger than that: waited for, not taken.
+    let host = FakeHost::new(1);
+    pending_row(&host, "k-1", &s1(2));
+    host.now.set(T0 + 49_000);
+    let reply = post(&host, ALICE, Some("k-1"), items(&[("S-1", 2)]));
+    assert_error(&reply, 409, "idempotency_in_progress");
+    assert!(host.release_calls.borrow().is_empty());
+}

@@ -8,6 +8,11 @@
 //! still being placed, so the loser polls it every 25 ms for up to 10 s
 //! until it is confirmed (replay) or gone (the winner failed and cleaned
 //! up: the caller starts over), else 409 `idempotency_in_progress`.
+//!
+//! A row still pending a minute after it was written belongs to a request
+//! that died without cleaning up (its instance was stopped mid-order): the
+//! caller takes it over ([`crate::place`] deletes it, then gives back what
+//! that order may hold) instead of refusing the key forever.
 
 use crate::errors::ApiError;
 use crate::failure;
@@ -18,6 +23,8 @@ use crate::store::{self, CONFIRMED, Order};
 pub const POLL_MS: u64 = 25;
 /// How long to wait for a pending order: 10 s of polls.
 pub const MAX_POLLS: u64 = 10_000 / POLL_MS;
+/// Age (host clock) after which a pending row is abandoned.
+pub const ABANDONED_AFTER_MS: i64 = 60_000;
 
 /// What taking a key found.
 #[derive(Debug)]
@@ -28,6 +35,9 @@ pub enum Taken {
     Replay(Order),
     /// The request holding the key failed and gave it up: try again.
     Released,
+    /// The request holding the key (this order id) died long ago without
+    /// cleaning up: take over its pending row, then try again.
+    Abandoned(String),
 }
 
 /// The new order's identity and where it goes.
@@ -40,7 +50,7 @@ pub struct Pending<'a> {
 
 /// Takes `key` for `caller` with a pending row, or finds who has it.
 pub async fn take(host: &impl Host, caller: &Claims, new: &Pending<'_>) -> Result<Taken, ApiError> {
-    let now = i64::try_from(host.now_ms()).unwrap_or(i64::MAX);
+    let now = now_ms(host);
     let params = vec![
         new.order_id.into(),
         caller.subject.as_str().into(),
@@ -76,6 +86,11 @@ async fn wait_for_holder(
         if row.items_hash != new.items_hash {
             return Err(ApiError::IdempotencyKeyReused);
         }
+        if row.status != CONFIRMED
+            && now_ms(host).saturating_sub(row.created_at) > ABANDONED_AFTER_MS
+        {
+            return Ok(Taken::Abandoned(row.id));
+        }
         if row.status == CONFIRMED {
             return match store::find_order(host, new.shard, &row.id).await {
                 Ok(Some(order)) => Ok(Taken::Replay(order)),
@@ -89,4 +104,8 @@ async fn wait_for_holder(
         }
     }
     Err(ApiError::IdempotencyInProgress)
+}
+
+fn now_ms(host: &impl Host) -> i64 {
+    i64::try_from(host.now_ms()).unwrap_or(i64::MAX)
 }

@@ -38,7 +38,7 @@ use std::future::Future;
 /// How many times a release is tried before it is logged as failed.
 const RELEASE_ATTEMPTS: usize = 3;
 /// How many times an idempotent request may find its key released by a
-/// failed holder and start over.
+/// failed holder (or take over an abandoned one) and start over.
 const KEY_ATTEMPTS: usize = 2;
 
 /// Places an order of `lines` (merged, in sku order) for `caller`.
@@ -68,6 +68,10 @@ pub async fn place(
                     return Ok(created(&order).with_header("idempotent-replayed", "true"));
                 }
                 Taken::Released => continue,
+                Taken::Abandoned(old) => {
+                    Saga::new(host, shard, &old).take_over().await?;
+                    continue;
+                }
             }
         }
         let mut timing = Timing::default();
@@ -369,6 +373,34 @@ impl<'a, H: Host> Saga<'a, H> {
             self.delete(&[store::DELETE_PENDING]).await;
         }
         err
+    }
+
+    /// Takes over the abandoned pending order `order_id`: deletes its row
+    /// (only while still pending, so its owner can no longer confirm it),
+    /// then gives back any units and stock it may hold. Releasing also
+    /// stops a reserve of that id still in flight.
+    async fn take_over(self) -> Result<(), ApiError> {
+        let id = self.order_id;
+        let deleted = self
+            .host
+            .execute(self.shard, store::DELETE_PENDING, vec![id.into()])
+            .await
+            .map_err(|e| failure::sql(self.host, "taking over an abandoned order", &e))?;
+        if deleted == 1 {
+            self.host.log(
+                Level::Warn,
+                "abandoned pending order taken over",
+                &[("order", id)],
+            );
+            let saga = Saga {
+                row: Row::None,
+                reserved: true,
+                claimed: true,
+                ..self
+            };
+            saga.abort(ApiError::Internal).await;
+        }
+        Ok(())
     }
 
     /// Releases the reservation, retrying; logs if it still fails.

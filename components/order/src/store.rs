@@ -30,7 +30,7 @@ pub const DELETE_ITEMS: &str = "DELETE FROM order_items WHERE order_id = ?";
 pub const DELETE_ORDER: &str = "DELETE FROM orders WHERE id = ?";
 
 /// The order holding a customer's idempotency key.
-pub const SELECT_BY_KEY: &str = "SELECT id, status, items_hash FROM orders \
+pub const SELECT_BY_KEY: &str = "SELECT id, status, items_hash, created_at FROM orders \
 WHERE customer = ? AND idempotency_key = ?";
 
 /// A confirmed order with its items.
@@ -79,6 +79,8 @@ pub struct KeyRow {
     pub id: String,
     pub status: String,
     pub items_hash: String,
+    /// When the row was written (pending: when the key was taken).
+    pub created_at: i64,
 }
 
 /// Why a read failed.
@@ -126,6 +128,7 @@ pub async fn find_key(
         id: sql::text(row, 0)?,
         status: sql::text(row, 1)?,
         items_hash: sql::text(row, 2)?,
+        created_at: sql::integer(row, 3)?,
     }))
 }
 

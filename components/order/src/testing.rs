@@ -295,6 +295,7 @@ fn query(t: &Tables, sql: &str, p: &[Value]) -> Rows {
                         Value::Text(o.id.clone()),
                         Value::Text(o.status.clone()),
                         Value::Text(o.items_hash.clone()),
+                        Value::Integer(o.created_at),
                     ]
                 })
                 .collect(),

@@ -40,7 +40,7 @@ pub enum ApiError {
     InsufficientStock(String),
     /// The idempotency key was used before with other items.
     IdempotencyKeyReused,
-    /// Another request with the same key is still running.
+    /// Another request with the same key is still running (`Retry-After`).
     IdempotencyInProgress,
     /// A promotion's capped units ran out while the order was placed.
     PromotionSoldOut(String),
@@ -182,7 +182,9 @@ impl ApiError {
             ApiError::Unauthorized | ApiError::InvalidToken | ApiError::TokenExpired => {
                 reply.with_header("www-authenticate", "Bearer")
             }
-            ApiError::Unavailable => reply.with_header("retry-after", "1"),
+            ApiError::Unavailable | ApiError::IdempotencyInProgress => {
+                reply.with_header("retry-after", "1")
+            }
             _ => reply,
         }
     }

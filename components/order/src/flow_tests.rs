@@ -394,6 +394,7 @@ fn a_key_pending_for_10_seconds_is_409_in_progress() {
     pending_row(&host, "k-1", &s1(1));
     let reply = post(&host, ALICE, Some("k-1"), items(&[("S-1", 1)]));
     assert_error(&reply, 409, "idempotency_in_progress");
+    assert_eq!(reply.header("retry-after"), Some("1"));
     assert_eq!(host.sleeps.get(), 400);
     assert_eq!(host.now.get() - T0, 10_000);
     assert!(host.reserve_calls.borrow().is_empty());

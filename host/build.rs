@@ -1,6 +1,8 @@
 //! Builds the service components (wasm32-wasip2, release, their own target
 //! dir) and generates `components.rs`, which embeds each one's bytes in the
-//! host binary. A change to a component's source or to wit/ rebuilds it.
+//! host binary, and each service world's imports and exports (read from
+//! wit/ with wit-parser) that a deployed component is checked against. A
+//! change to a component's source or to wit/ rebuilds it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,10 +16,22 @@ const COMPONENTS: &[(&str, &str, Option<&str>)] = &[
     ("account", "ACCOUNT", Some("account")),
     ("catalog", "CATALOG", Some("catalog")),
     ("pricing", "PRICING", Some("pricing")),
+    ("order", "ORDER", Some("order")),
     ("hello", "HELLO", None),
     ("hello-p2", "HELLO_P2", None),
     ("rule-round99", "RULE_ROUND99", None),
+    ("rule-bulk", "RULE_BULK", None),
+    ("rule-loop", "RULE_LOOP", None),
+    ("rule-membomb", "RULE_MEMBOMB", None),
+    ("rule-trap", "RULE_TRAP", None),
+    ("rule-badprice", "RULE_BADPRICE", None),
+    ("rule-bigoutput", "RULE_BIGOUTPUT", None),
 ];
+
+/// Builds of a service component with a label (`SLUICE_BUILD_LABEL`, shown
+/// in a `sluice-build` response header): a second, visibly different
+/// version to hot-swap in tests and benchmarks. (crate, constant, label)
+const LABELLED: &[(&str, &str, &str)] = &[("catalog", "CATALOG_B", "b")];
 
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
@@ -39,7 +53,10 @@ fn main() {
         .map(|(krate, _, _)| *krate)
         .partition(|krate| krate.starts_with("rule-"));
     for group in [others, rules] {
-        build_components(&root, &target_dir, &group);
+        build_components(&root, &target_dir, &group, None);
+    }
+    for (krate, _, label) in LABELLED {
+        build_components(&root, &labelled_dir(&root, label), &[krate], Some(label));
     }
 
     let mut out = String::new();
@@ -53,6 +70,16 @@ fn main() {
             wasm.display().to_string()
         ));
     }
+    for (krate, constant, label) in LABELLED {
+        let wasm = labelled_dir(&root, label)
+            .join("wasm32-wasip2/release")
+            .join(format!("{krate}.wasm"));
+        out.push_str(&format!(
+            "/// `{krate}` built with the label {label:?}.\npub const {constant}: &[u8] = include_bytes!({:?});\n",
+            wasm.display().to_string()
+        ));
+    }
+    out.push_str(&worlds(&root));
     out.push_str("/// (service name, component bytes) for every built-in service.\npub const ALL: &[(&str, &[u8])] = &[");
     for (_, constant, service) in COMPONENTS {
         if let Some(service) = service {
@@ -64,8 +91,43 @@ fn main() {
     std::fs::write(dest, out).unwrap();
 }
 
-/// Builds `crates` for wasm32-wasip2 in release, in one cargo run.
-fn build_components(root: &Path, target_dir: &Path, crates: &[&str]) {
+/// Where the components built with `label` go.
+fn labelled_dir(root: &Path, label: &str) -> PathBuf {
+    root.join("target").join(format!("wasm-{label}"))
+}
+
+/// `WORLDS`: each service world's import and export names, as a component
+/// of that world names them (e.g. `sluice:platform/sql@0.1.0`).
+fn worlds(root: &Path) -> String {
+    let mut resolve = wit_parser::Resolve::default();
+    let (package, _) = resolve.push_dir(root.join("wit")).expect("parsing wit/");
+    let mut out = String::from(
+        "/// Every service world: the imports it grants and the exports it requires.\npub const WORLDS: &[World] = &[",
+    );
+    for (_, _, service) in COMPONENTS {
+        let Some(service) = service else { continue };
+        let id = resolve
+            .select_world(&[package], Some(service))
+            .unwrap_or_else(|e| panic!("wit/ has no world {service}: {e}"));
+        let world = &resolve.worlds[id];
+        let names = |keys: Vec<&wit_parser::WorldKey>| -> Vec<String> {
+            keys.into_iter()
+                .map(|k| resolve.name_world_key(k))
+                .collect()
+        };
+        out.push_str(&format!(
+            "World {{ name: {service:?}, imports: &{:?}, exports: &{:?} }},",
+            names(world.imports.keys().collect()),
+            names(world.exports.keys().collect()),
+        ));
+    }
+    out.push_str("];\n");
+    out
+}
+
+/// Builds `crates` for wasm32-wasip2 in release, in one cargo run, with
+/// `SLUICE_BUILD_LABEL` set to `label` if there is one.
+fn build_components(root: &Path, target_dir: &Path, crates: &[&str], label: Option<&str>) {
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cargo
         .current_dir(root)
@@ -81,6 +143,10 @@ fn build_components(root: &Path, target_dir: &Path, crates: &[&str]) {
         .env("CARGO_PROFILE_RELEASE_STRIP", "true")
         .env("CARGO_PROFILE_RELEASE_LTO", "true")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1");
+    match label {
+        Some(label) => cargo.env("SLUICE_BUILD_LABEL", label),
+        None => cargo.env_remove("SLUICE_BUILD_LABEL"),
+    };
     // The outer build's flags and wrappers (clippy, coverage) are for the host.
     for var in [
         "CARGO_ENCODED_RUSTFLAGS",

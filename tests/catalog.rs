@@ -37,14 +37,7 @@ async fn send(
     token: Option<&str>,
     body: Option<&Value>,
 ) -> Reply {
-    let mut request = p.client.request(method, p.url(path));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    Reply::from(request.send().await.unwrap()).await
+    p.send(method, path, token, body, &[]).await
 }
 
 async fn create(p: &Platform, token: Option<&str>, body: &Value) -> Reply {

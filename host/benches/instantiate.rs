@@ -32,10 +32,7 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     let pre = linker.instantiate_pre(&component).unwrap();
     let indices = GuestIndices::new(&pre).unwrap();
-    let caps = Arc::new(
-        rt.block_on(sluice::capabilities::ServiceCapabilities::bare("bench"))
-            .unwrap(),
-    );
+    let caps = Arc::new(sluice::capabilities::ServiceCapabilities::bare("bench").unwrap());
 
     c.bench_function("new store", |b| {
         b.iter(|| sluice::state::ComponentState::new_store(&engine, caps.clone()))

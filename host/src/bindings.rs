@@ -12,5 +12,26 @@ mod generated {
     });
 }
 
-pub use generated::exports::sluice::platform::{accounts, quote, rule, schema, stock};
-pub use generated::sluice::platform::{cache, clock, config, log, rate_limit, sql, token};
+/// The host's view of a tenant rule (`world pricing-rule`): the one export
+/// it calls. Rules run in an engine of their own, so they get bindings of
+/// their own.
+mod rule_world {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "sluice:platform/pricing-rule",
+        exports: { default: async },
+    });
+}
+
+pub use generated::exports::sluice::platform::{accounts, quote, schema, stock};
+pub use generated::sluice::platform::{
+    cache, clock, config, log, rate_limit, shards, sql, tenant_rules, token,
+};
+pub use rule_world::exports::sluice::platform::rule;
+
+/// The imported side of the interfaces one component exports and another
+/// imports (`stock`, `quote`): the host implements these by calling the
+/// exporting service (see `capabilities::links`).
+pub mod linked {
+    pub use super::generated::sluice::platform::{quote, stock};
+}

@@ -11,12 +11,15 @@ const ENVIRONMENT: &str = "\
 Environment:
   SLUICE_DATA_DIR               data directory (SQLite files, JWT key, compile cache)
   SLUICE_GATEWAY_ADDR           gateway address (default 127.0.0.1:8080)
+  SLUICE_ADMIN_ADDR             the node's admin API address (default 127.0.0.1:8085)
   SLUICE_<SERVICE>_ADDR         a service's address, e.g. SLUICE_ACCOUNT_ADDR (default 8081..8084)
   SLUICE_<SERVICE>_DATABASE_URL a service's database: sqlite://…, postgres://…, mysql://…
   SLUICE_REDIS_URL              use Redis for the cache capability
   SLUICE_JWT_SECRET             token signing secret (default: generated into the data dir)
   SLUICE_ADMIN_EMAIL, SLUICE_ADMIN_PASSWORD
                                 at start-up, create (or keep) this admin account
+  SLUICE_ADMIN_URL, SLUICE_TOKEN
+                                `deploy` and `rollback`: the admin API and an admin token
   SLUICE_LOG                    log filter, e.g. info or sluice=debug (default info)";
 
 /// sluice: an e-commerce backend of WebAssembly services behind a gateway.
@@ -41,6 +44,24 @@ enum Command {
     },
     /// The gateway alone, routing to the service addresses in the configuration.
     Gateway(NodeArgs),
+    /// Deploy a new version of a service's component to a running node
+    /// (checked against the service's world, then swapped in; no request is
+    /// dropped).
+    Deploy {
+        /// The service, e.g. catalog.
+        service: String,
+        /// The component file.
+        file: PathBuf,
+        #[command(flatten)]
+        admin: crate::cli_admin::AdminArgs,
+    },
+    /// Return a service to the component version active before the current one.
+    Rollback {
+        /// The service, e.g. catalog.
+        service: String,
+        #[command(flatten)]
+        admin: crate::cli_admin::AdminArgs,
+    },
     /// Serve any wasi:http component (p2 or p3) with sluice's engine and front door.
     Run {
         /// The component file.
@@ -62,6 +83,9 @@ struct NodeArgs {
     /// Gateway address (overrides the file and SLUICE_GATEWAY_ADDR).
     #[arg(long)]
     gateway_addr: Option<SocketAddr>,
+    /// Admin API address (overrides the file and SLUICE_ADMIN_ADDR).
+    #[arg(long)]
+    admin_addr: Option<SocketAddr>,
     /// A service's address, as NAME=ADDR (repeatable), e.g. account=127.0.0.1:9081.
     #[arg(long = "service-addr", value_parser = parse_service_addr)]
     service_addrs: Vec<(String, SocketAddr)>,
@@ -82,6 +106,9 @@ impl NodeArgs {
         if let Some(addr) = self.gateway_addr {
             config.gateway.listen = addr;
         }
+        if let Some(addr) = self.admin_addr {
+            config.admin_addr = addr;
+        }
         for (name, addr) in &self.service_addrs {
             config.service_mut(name).listen = Some(*addr);
         }
@@ -99,6 +126,12 @@ fn admin_from_env() -> Option<(String, String)> {
 pub async fn main(cli: Cli) -> Result<()> {
     let (node, services, gateway) = match cli.command {
         Command::Run { file, addr } => return crate::run::run(&file, addr, stop_signal()).await,
+        Command::Deploy {
+            service,
+            file,
+            admin,
+        } => return admin.deploy(&service, &file).await,
+        Command::Rollback { service, admin } => return admin.rollback(&service).await,
         Command::Up(node) => (node, available_services(), true),
         Command::Serve { services, node } => (node, services, false),
         Command::Gateway(node) => (node, vec![], true),

@@ -3,6 +3,22 @@
 
 include!(concat!(env!("OUT_DIR"), "/components.rs"));
 
+/// A service world (wit/world.wit), as a component of it names its
+/// imports and exports.
+#[derive(Debug)]
+pub struct World {
+    pub name: &'static str,
+    /// What it may import from sluice (WASI is linked for everyone).
+    pub imports: &'static [&'static str],
+    /// What it must export.
+    pub exports: &'static [&'static str],
+}
+
+/// The world of `service`.
+pub fn world(service: &str) -> Option<&'static World> {
+    WORLDS.iter().find(|w| w.name == service)
+}
+
 /// Every service this host knows, in start-up order (callees first).
 pub const SERVICES: &[&str] = &["account", "catalog", "pricing", "order"];
 

@@ -4,6 +4,7 @@
 
 use crate::capabilities::cache::CacheConfig;
 use crate::capabilities::clock::ClockConfig;
+use crate::capabilities::links::LinkFaults;
 use crate::capabilities::rate_limit::PolicyConfig;
 use crate::capabilities::token::TokenConfig;
 use anyhow::{Context as _, Result, bail};
@@ -21,6 +22,8 @@ pub struct Config {
     /// components live.
     pub data_dir: PathBuf,
     pub gateway: GatewayConfig,
+    /// The node's admin API (component versions, tenant rules, metrics).
+    pub admin_addr: SocketAddr,
     pub token: TokenConfig,
     pub cache: CacheConfig,
     pub clock: ClockConfig,
@@ -49,6 +52,13 @@ pub struct ServiceConfig {
     /// Named rate-limit policies for the `rate-limit` capability; merged
     /// over the service's defaults.
     pub rate_limits: BTreeMap<String, PolicyConfig>,
+    /// Database URLs of the service's shards (`shards` capability), shard 0
+    /// first; kinds may differ. Default for order: two SQLite files in the
+    /// data dir. Changing the number re-homes customers (see wit/shards.wit).
+    pub shards: Vec<String>,
+    /// Faults injected into calls other components make into this service
+    /// through linked imports (e.g. order's calls to catalog's `stock`).
+    pub faults: LinkFaults,
 }
 
 impl Default for Config {
@@ -56,6 +66,7 @@ impl Default for Config {
         Config {
             data_dir: PathBuf::from("sluice-data"),
             gateway: GatewayConfig::default(),
+            admin_addr: SocketAddr::from(([127, 0, 0, 1], 8085)),
             token: TokenConfig::default(),
             cache: CacheConfig::default(),
             clock: ClockConfig::default(),
@@ -107,7 +118,8 @@ impl Config {
     }
 
     /// Environment overrides: `SLUICE_DATA_DIR`, `SLUICE_GATEWAY_ADDR`,
-    /// `SLUICE_<SERVICE>_ADDR`, `SLUICE_<SERVICE>_DATABASE_URL`,
+    /// `SLUICE_ADMIN_ADDR`, `SLUICE_<SERVICE>_ADDR`, `SLUICE_<SERVICE>_DATABASE_URL`,
+    /// `SLUICE_<SERVICE>_SHARDS` (comma-separated URLs),
     /// `SLUICE_REDIS_URL`, `SLUICE_JWT_SECRET`.
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
         if let Some(dir) = var("SLUICE_DATA_DIR") {
@@ -115,6 +127,9 @@ impl Config {
         }
         if let Some(addr) = var("SLUICE_GATEWAY_ADDR") {
             self.gateway.listen = parse_addr("SLUICE_GATEWAY_ADDR", &addr)?;
+        }
+        if let Some(addr) = var("SLUICE_ADMIN_ADDR") {
+            self.admin_addr = parse_addr("SLUICE_ADMIN_ADDR", &addr)?;
         }
         for service in crate::components::SERVICES {
             let upper = service.to_uppercase();
@@ -124,6 +139,10 @@ impl Config {
             }
             if let Some(url) = var(&format!("SLUICE_{upper}_DATABASE_URL")) {
                 self.service_mut(service).database = Some(url);
+            }
+            if let Some(urls) = var(&format!("SLUICE_{upper}_SHARDS")) {
+                self.service_mut(service).shards =
+                    urls.split(',').map(|u| u.trim().to_string()).collect();
             }
         }
         if let Some(url) = var("SLUICE_REDIS_URL") {
@@ -171,6 +190,31 @@ impl Config {
             })
     }
 
+    /// The shard URLs of `service`: configured ones, else for order two
+    /// SQLite files `<data_dir>/order-shard-{0,1}.db`, else none.
+    pub fn shard_urls(&self, service: &str) -> Vec<String> {
+        match self.services.get(service) {
+            Some(s) if !s.shards.is_empty() => s.shards.clone(),
+            _ if service == "order" => (0..2)
+                .map(|n| {
+                    format!(
+                        "sqlite://{}?mode=rwc",
+                        self.data_dir.join(format!("order-shard-{n}.db")).display()
+                    )
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Faults injected into linked calls into `service`.
+    pub fn faults(&self, service: &str) -> LinkFaults {
+        self.services
+            .get(service)
+            .map(|s| s.faults.clone())
+            .unwrap_or_default()
+    }
+
     /// The rate-limit policies of `service`: defaults, then configured ones.
     pub fn rate_limits(&self, service: &str) -> BTreeMap<String, PolicyConfig> {
         let mut policies = default_policies(service);
@@ -190,7 +234,11 @@ impl Config {
 
     /// Rejects configuration for services this host does not know.
     pub fn validate(&self) -> Result<()> {
-        for name in self.services.keys() {
+        for (name, service) in &self.services {
+            service
+                .faults
+                .validate()
+                .map_err(|e| anyhow::anyhow!("[services.{name}] {e}"))?;
             if !crate::components::SERVICES.contains(&name.as_str()) {
                 bail!(
                     "unknown service `{name}` in the configuration (known: {})",
@@ -230,11 +278,16 @@ mod tests {
             .apply_env(|name| match name {
                 "SLUICE_ACCOUNT_ADDR" => Some("127.0.0.1:9002".into()),
                 "SLUICE_ACCOUNT_DATABASE_URL" => Some("postgres://h/db".into()),
+                "SLUICE_ORDER_SHARDS" => Some("postgres://a/x, mysql://b/y".into()),
                 _ => None,
             })
             .unwrap();
         assert_eq!(config.service_addr("account").port(), 9002);
         assert_eq!(config.database_url("account"), "postgres://h/db");
+        assert_eq!(
+            config.shard_urls("order"),
+            ["postgres://a/x", "mysql://b/y"]
+        );
         let policies = config.rate_limits("account");
         assert_eq!(policies["login-account"].limit, 2);
         assert_eq!(policies["login-client"].limit, 30, "defaults kept");
@@ -249,6 +302,10 @@ mod tests {
                 .database_url("account")
                 .starts_with("sqlite://sluice-data/account.db")
         );
+        let shards = config.shard_urls("order");
+        assert_eq!(shards.len(), 2, "two embedded shards: {shards:?}");
+        assert!(shards[1].starts_with("sqlite://sluice-data/order-shard-1.db"));
+        assert!(config.shard_urls("catalog").is_empty());
     }
 
     #[test]

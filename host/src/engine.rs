@@ -44,18 +44,20 @@ pub fn new_engine(max_instances: u32) -> Result<Engine> {
     let engine = Engine::new(&config)
         .map_err(anyhow::Error::from)
         .context("creating the wasmtime engine")?;
-    spawn_epoch_ticker(engine.weak());
+    spawn_epoch_ticker(engine.weak(), EPOCH_TICK, "sluice-epoch");
     Ok(engine)
 }
 
-fn spawn_epoch_ticker(engine: wasmtime::EngineWeak) {
+/// Ticks `engine`'s epoch every `tick` on a thread of its own, until the
+/// engine is dropped.
+pub(crate) fn spawn_epoch_ticker(engine: wasmtime::EngineWeak, tick: Duration, name: &str) {
     std::thread::Builder::new()
-        .name("sluice-epoch".into())
+        .name(name.into())
         .spawn(move || {
             while let Some(engine) = engine.upgrade() {
                 engine.increment_epoch();
                 drop(engine);
-                std::thread::sleep(EPOCH_TICK);
+                std::thread::sleep(tick);
             }
         })
         .expect("spawning the epoch thread");

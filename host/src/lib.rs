@@ -1,9 +1,11 @@
 //! The sluice host: runs service components (wasmtime), gives them their
 //! capabilities, serves each on its HTTP port, and starts the gateway.
 
+pub mod admin;
 pub mod bindings;
 pub mod capabilities;
 pub mod cli;
+mod cli_admin;
 pub mod components;
 pub mod config;
 pub mod discovery;
@@ -11,7 +13,9 @@ pub mod engine;
 pub mod frontdoor;
 pub mod linker;
 pub mod platform;
+pub mod rules;
 pub mod run;
 pub mod service;
 pub mod state;
+pub mod swap;
 pub mod threads;

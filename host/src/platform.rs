@@ -4,19 +4,21 @@
 //! the gateway; `sluice serve` a node with some services; `sluice gateway`
 //! the gateway alone.
 
+use crate::admin::Admin;
 use crate::capabilities::ServiceCapabilities;
-use crate::capabilities::cache::{self, CacheState};
+use crate::capabilities::cache;
 use crate::capabilities::clock::ClockState;
 use crate::capabilities::config::ConfigState;
-use crate::capabilities::log::LogState;
-use crate::capabilities::rate_limit::{LocalRateLimiter, RateLimitState};
-use crate::capabilities::sql::{SqlConfig, SqlState, connect};
-use crate::capabilities::token::TokenError;
-use crate::capabilities::token::{TokenKeys, TokenState};
+use crate::capabilities::links::{Link, LinksState};
+use crate::capabilities::rate_limit::LocalRateLimiter;
+use crate::capabilities::sql::{SqlConfig, connect};
+use crate::capabilities::token::{TokenError, TokenKeys};
 use crate::config::Config;
 use crate::discovery::{self, Discovery, DiscoveryBackend, DiscoveryResolver, Registration};
 use crate::engine::{CompileCache, new_engine};
+use crate::rules::RuleRegistry;
 use crate::service::{Service, Version};
+use crate::swap::Deployer;
 use crate::threads::FrontDoors;
 use anyhow::{Context as _, Result};
 use sluice_gateway::{AuthError, Authenticator, Gateway, Identity};
@@ -40,6 +42,8 @@ pub struct NodeOptions {
 /// A started node. Dropping it does not stop it: call `shutdown`.
 pub struct Node {
     pub gateway_addr: Option<SocketAddr>,
+    /// The admin API, on nodes that run services.
+    pub admin_addr: Option<SocketAddr>,
     pub service_addrs: BTreeMap<String, SocketAddr>,
     pub services: BTreeMap<String, Arc<Service>>,
     discovery: Arc<dyn Discovery>,
@@ -64,23 +68,35 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
     )?);
     let discovery = discovery::build(&config.discovery)?;
     let mut registrations = Vec::new();
+    let mut admin_addr = None;
 
     if !options.services.is_empty() {
         let engine = new_engine(config.max_instances)?;
-        let linker = crate::linker::new_linker(&engine)?;
+        let linker = Arc::new(crate::linker::new_linker(&engine)?);
         let cache = CompileCache::new(&engine, Some(&config.data_dir.join("compiled")))?;
-        let shared = Shared::new(&config, token.clone())?;
+        let deployer = Deployer::new(linker.clone(), cache.clone(), &config.data_dir);
+        let rules = match options.services.iter().any(|s| s == "pricing") {
+            true => Some(Arc::new(
+                RuleRegistry::open(Some(&config.data_dir.join("rules"))).await?,
+            )),
+            false => None,
+        };
+        let shared = Shared::new(&config, token.clone(), rules.clone())?;
         let threads = match config.front_door_threads {
             0 => crate::threads::default_threads(),
             n => n,
         };
-        for name in &options.services {
+        for name in &start_order(&options.services) {
             let bytes = crate::components::builtin(name)
                 .with_context(|| format!("this build has no `{name}` component"))?;
-            let caps = shared.capabilities(&config, name).await?;
+            let caps = shared.capabilities(&config, name, &services).await?;
             let version = Version::prepare(&linker, &cache, bytes, 1)
                 .with_context(|| format!("loading the {name} component"))?;
             let service = Arc::new(Service::new(&engine, caps, version));
+            deployer
+                .restore(&service)
+                .await
+                .with_context(|| format!("restoring the deployed versions of {name}"))?;
             service.migrate().await?;
             if name == "account"
                 && let Some((email, password)) = &options.admin
@@ -103,6 +119,23 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
             services.insert(name.clone(), service);
             tasks.spawn(doors.join());
         }
+        let admin = Arc::new(Admin {
+            services: services.clone(),
+            deployer,
+            rules,
+            keys: token.clone(),
+        });
+        let listener = tokio::net::TcpListener::bind(config.admin_addr)
+            .await
+            .with_context(|| format!("binding the admin API to {}", config.admin_addr))?;
+        let addr = listener.local_addr()?;
+        println!("sluice: admin listening on http://{addr}");
+        let registration = Registration::new("admin", config.discovery.advertised(addr));
+        discovery.register(&registration).await?;
+        registrations.push(registration);
+        admin_addr = Some(addr);
+        let signal = stopped_signal(&stopped);
+        tasks.spawn(async move { crate::admin::serve(admin, listener, signal).await });
     }
 
     let gateway_addr = if options.gateway {
@@ -113,6 +146,11 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
                     let at = Registration::new(*service, config.service_addr(service));
                     discovery.register(&at).await?;
                 }
+            }
+            if admin_addr.is_none() {
+                discovery
+                    .register(&Registration::new("admin", config.admin_addr))
+                    .await?;
             }
         }
         let routed: Vec<&str> = config
@@ -137,6 +175,7 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
 
     Ok(Node {
         gateway_addr,
+        admin_addr,
         service_addrs,
         services,
         discovery,
@@ -175,6 +214,8 @@ struct Shared {
     cache: Arc<dyn crate::capabilities::cache::CacheBackend>,
     token: Arc<TokenKeys>,
     clock: ClockState,
+    /// The tenants' pricing rules, when this node runs pricing.
+    rules: Option<Arc<RuleRegistry>>,
 }
 
 /// The gateway verifies bearer tokens with the host's keys.
@@ -195,42 +236,105 @@ impl Authenticator for GatewayTokens {
 }
 
 impl Shared {
-    fn new(config: &Config, token: Arc<TokenKeys>) -> Result<Shared> {
+    fn new(
+        config: &Config,
+        token: Arc<TokenKeys>,
+        rules: Option<Arc<RuleRegistry>>,
+    ) -> Result<Shared> {
         Ok(Shared {
             cache: cache::build(&config.cache)?,
             token,
             clock: ClockState::new(&config.clock),
+            rules,
         })
     }
 
-    async fn capabilities(&self, config: &Config, name: &str) -> Result<ServiceCapabilities> {
-        let url = config.database_url(name);
-        let db = connect(&SqlConfig::new(url.clone()))
-            .await
-            .with_context(|| format!("connecting the {name} database"))?;
-        let limiter = LocalRateLimiter::new(config.rate_limits(name))
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("the rate limits of {name}"))?;
-        Ok(ServiceCapabilities {
-            service: name.to_string(),
-            sql: SqlState { db: Some(db) },
-            cache: CacheState {
-                backend: self.cache.clone(),
-                namespace: format!("{name}:"),
-            },
-            rate_limit: RateLimitState {
-                backend: Arc::new(limiter),
-            },
-            token: TokenState {
-                keys: self.token.clone(),
-            },
-            clock: self.clock.clone(),
-            log: LogState {
-                service: name.to_string(),
-            },
-            config: ConfigState {
-                settings: Arc::new(config.settings(name)),
-            },
-        })
+    /// The capabilities of service `name`: its database and shards, its
+    /// rate limits and settings, and links to the services it calls (which
+    /// must already run in this node).
+    async fn capabilities(
+        &self,
+        config: &Config,
+        name: &str,
+        running: &BTreeMap<String, Arc<Service>>,
+    ) -> Result<ServiceCapabilities> {
+        let mut caps = ServiceCapabilities::new(
+            name,
+            self.cache.clone(),
+            self.token.clone(),
+            self.clock.clone(),
+        );
+        let shards = config.shard_urls(name);
+        // A sharded service (order) has no database of its own unless one is
+        // configured for it.
+        let explicit = config
+            .services
+            .get(name)
+            .is_some_and(|s| s.database.is_some());
+        if shards.is_empty() || explicit {
+            caps.sql.db = Some(
+                connect(&SqlConfig::new(config.database_url(name)))
+                    .await
+                    .with_context(|| format!("connecting the {name} database"))?,
+            );
+        }
+        for (n, url) in shards.iter().enumerate() {
+            let shard = connect(&SqlConfig::new(url.clone()))
+                .await
+                .with_context(|| format!("connecting shard {n} of {name}"))?;
+            caps.shards.shards.push(shard);
+        }
+        caps.rate_limit.backend = Arc::new(
+            LocalRateLimiter::new(config.rate_limits(name))
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("the rate limits of {name}"))?,
+        );
+        caps.config = ConfigState {
+            settings: Arc::new(config.settings(name)),
+        };
+        caps.links = links(config, name, running)?;
+        if name == "pricing" {
+            caps.tenant_rules.registry = self.rules.clone();
+        }
+        Ok(caps)
     }
+}
+
+/// The services whose exports `name` imports, by interface (DESIGN.md: order
+/// calls catalog's `stock` and pricing's `quote`).
+fn linked_services(name: &str) -> &'static [(&'static str, &'static str)] {
+    match name {
+        "order" => &[("stock", "catalog"), ("quote", "pricing")],
+        _ => &[],
+    }
+}
+
+/// Links `name`'s imports to the services of this node that export them.
+fn links(
+    config: &Config,
+    name: &str,
+    running: &BTreeMap<String, Arc<Service>>,
+) -> Result<LinksState> {
+    let mut links = LinksState::default();
+    for (interface, callee) in linked_services(name) {
+        let service = running.get(*callee).with_context(|| {
+            format!("the {name} service calls {callee} in-process: run {callee} in the same node")
+        })?;
+        let link = Some(Link {
+            service: service.clone(),
+            faults: config.faults(callee),
+        });
+        match *interface {
+            "stock" => links.stock = link,
+            _ => links.quote = link,
+        }
+    }
+    Ok(links)
+}
+
+/// Services in start-up order: those others call come before their callers.
+fn start_order(services: &[String]) -> Vec<String> {
+    let mut ordered = services.to_vec();
+    ordered.sort_by_key(|name| !linked_services(name).is_empty());
+    ordered
 }

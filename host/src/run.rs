@@ -17,7 +17,7 @@ pub async fn run(file: &Path, addr: SocketAddr, shutdown: impl Future<Output = (
     let linker = crate::linker::new_linker(&engine)?;
     let version = Version::prepare(&linker, &CompileCache::new(&engine, None)?, &bytes, 1)
         .with_context(|| format!("loading {}", file.display()))?;
-    let caps = ServiceCapabilities::bare("run").await?;
+    let caps = ServiceCapabilities::bare("run")?;
     let service = Arc::new(Service::new(&engine, caps, version));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let doors = FrontDoors::spawn(service, addr, crate::threads::default_threads(), stopped)?;

@@ -4,14 +4,15 @@
 
 use crate::bindings::{accounts, schema};
 use crate::capabilities::ServiceCapabilities;
-use crate::capabilities::sql::{Migration, apply_migrations};
+use crate::capabilities::sql::{Dialect, Migration, apply_migrations};
 use crate::engine::{CompileCache, digest};
 use crate::state::ComponentState;
 use anyhow::{Context as _, Result, anyhow};
 use arc_swap::ArcSwap;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::SystemTime;
-use wasmtime::component::{Instance, InstancePre, Linker};
+use wasmtime::component::{Component, Instance, InstancePre, Linker};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi_http::handler::ProxyPre;
 
@@ -36,12 +37,21 @@ impl Version {
         bytes: &[u8],
         number: u32,
     ) -> Result<Version> {
-        let engine = linker.engine();
         let component = cache
-            .load(engine, bytes)
+            .load(linker.engine(), bytes)
             .context("compiling the component")?;
+        Version::link(linker, &component, bytes, number)
+    }
+
+    /// Links a compiled component (`bytes` are its source, for the digest).
+    pub fn link(
+        linker: &Linker<ComponentState>,
+        component: &Component,
+        bytes: &[u8],
+        number: u32,
+    ) -> Result<Version> {
         let pre = linker
-            .instantiate_pre(&component)
+            .instantiate_pre(component)
             .map_err(anyhow::Error::from)
             .context("linking the component's imports")?;
         let proxy = match wasmtime_wasi_http::p3::bindings::ServicePre::new(pre.clone()) {
@@ -67,22 +77,96 @@ pub struct Service {
     pub name: String,
     pub caps: Arc<ServiceCapabilities>,
     engine: Engine,
+    /// What new requests get: one atomic load per request, no lock.
     active: ArcSwap<Version>,
+    /// Every loaded version and the order they were made active in.
+    versions: Mutex<Versions>,
+}
+
+#[derive(Default)]
+struct Versions {
+    /// By number, oldest first.
+    all: Vec<Arc<Version>>,
+    /// Version numbers in the order they were activated; the last is the
+    /// active one. A rollback pops it.
+    history: Vec<u32>,
 }
 
 impl Service {
     pub fn new(engine: &Engine, caps: ServiceCapabilities, version: Version) -> Service {
+        let version = Arc::new(version);
         Service {
             name: caps.service.clone(),
             caps: Arc::new(caps),
             engine: engine.clone(),
-            active: ArcSwap::from_pointee(version),
+            active: ArcSwap::new(version.clone()),
+            versions: Mutex::new(Versions {
+                history: vec![version.number],
+                all: vec![version],
+            }),
         }
     }
 
     /// The version new requests get.
     pub fn current(&self) -> Arc<Version> {
         self.active.load_full()
+    }
+
+    /// Every loaded version, oldest first.
+    pub fn versions(&self) -> Vec<Arc<Version>> {
+        self.lock().all.clone()
+    }
+
+    /// Numbers `version` as the newest and makes it active. Requests
+    /// already running keep the version they started with.
+    pub fn install(&self, mut version: Version) -> Arc<Version> {
+        let mut versions = self.lock();
+        version.number = versions.all.last().map_or(1, |v| v.number + 1);
+        let version = Arc::new(version);
+        versions.all.push(version.clone());
+        versions.history.push(version.number);
+        self.active.store(version.clone());
+        version
+    }
+
+    /// Makes the version active before the current one active again, if
+    /// there was one.
+    pub fn roll_back(&self) -> Option<Arc<Version>> {
+        let mut versions = self.lock();
+        if versions.history.len() < 2 {
+            return None;
+        }
+        versions.history.pop();
+        let number = *versions.history.last()?;
+        let version = versions.all.iter().find(|v| v.number == number)?.clone();
+        self.active.store(version.clone());
+        Some(version)
+    }
+
+    /// Adds a version loaded back from disk, keeping its number, without
+    /// activating it.
+    pub fn restore(&self, version: Version) {
+        let mut versions = self.lock();
+        versions.all.push(Arc::new(version));
+        versions.all.sort_by_key(|v| v.number);
+    }
+
+    /// Activates version `number` (at start-up, what was active before);
+    /// false if there is no such version.
+    pub fn activate(&self, number: u32) -> bool {
+        let mut versions = self.lock();
+        let Some(version) = versions.all.iter().find(|v| v.number == number).cloned() else {
+            return false;
+        };
+        if versions.history.last() != Some(&number) {
+            versions.history.push(number);
+        }
+        self.active.store(version);
+        true
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Versions> {
+        self.versions.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// A fresh store for one instance of this service.
@@ -99,22 +183,35 @@ impl Service {
         Ok((version, store, instance))
     }
 
-    /// Applies the component's schema migrations to its database, if it has
-    /// both. Idempotent.
+    /// Applies the component's schema migrations to its database and to
+    /// each of its shards, each in its own dialect, if it has both a
+    /// database and migrations. Idempotent.
     pub async fn migrate(&self) -> Result<()> {
-        let Some(db) = self.caps.sql.db.clone() else {
-            return Ok(());
-        };
+        let databases = self.caps.sql.db.iter().chain(&self.caps.shards.shards);
+        for (n, db) in databases.enumerate() {
+            let migrations = self.migrations(db.dialect()).await?;
+            let applied = apply_migrations(db.as_ref(), &migrations)
+                .await
+                .with_context(|| format!("migrating database {n} of {}", self.name))?;
+            if !applied.is_empty() {
+                tracing::info!(service = %self.name, database = n, ?applied, "applied migrations");
+            }
+        }
+        Ok(())
+    }
+
+    /// The migrations the active version exports for `dialect` (none if it
+    /// exports no `schema`).
+    async fn migrations(&self, dialect: Dialect) -> Result<Vec<Migration>> {
         let version = self.current();
         let Ok(indices) = schema::GuestIndices::new(&version.pre) else {
-            return Ok(());
+            return Ok(Vec::new());
         };
         let mut store = self.new_store();
         let instance = version.pre.instantiate_async(&mut store).await?;
         let guest = indices.load(&mut store, &instance)?;
-        let dialect = crate::bindings::sql::Dialect::from(db.dialect());
-        let migrations: Vec<Migration> = guest
-            .call_migrations(&mut store, dialect)
+        Ok(guest
+            .call_migrations(&mut store, dialect.into())
             .await?
             .into_iter()
             .map(|m| Migration {
@@ -122,14 +219,7 @@ impl Service {
                 name: m.name,
                 statements: m.statements,
             })
-            .collect();
-        let applied = apply_migrations(db.as_ref(), &migrations)
-            .await
-            .with_context(|| format!("migrating the {} database", self.name))?;
-        if !applied.is_empty() {
-            tracing::info!(service = %self.name, ?applied, "applied migrations");
-        }
-        Ok(())
+            .collect())
     }
 
     /// Asks the account component to create (or keep) the operator's admin.

@@ -14,7 +14,7 @@ async fn serve(bytes: &[u8]) -> (String, tokio::sync::oneshot::Sender<()>) {
     let linker = sluice::linker::new_linker(&engine).unwrap();
     let cache = CompileCache::new(&engine, None).unwrap();
     let version = Version::prepare(&linker, &cache, bytes, 1).unwrap();
-    let caps = ServiceCapabilities::bare("test").await.unwrap();
+    let caps = ServiceCapabilities::bare("test").unwrap();
     let service = Arc::new(Service::new(&engine, caps, version));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());

@@ -63,6 +63,7 @@ impl Platform {
             .arg("--data-dir")
             .arg(&data_dir)
             .args(["--gateway-addr", "127.0.0.1:0"])
+            .args(["--admin-addr", "127.0.0.1:0"])
             .args(
                 SERVICES
                     .iter()
@@ -155,6 +156,46 @@ impl Platform {
         Reply::from(request.send().await.unwrap()).await
     }
 
+    /// A request with an optional bearer token, JSON body and headers.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        Reply::from(request.send().await.unwrap()).await
+    }
+
+    /// PUTs raw bytes (a component) with a bearer token.
+    pub async fn upload(&self, path: &str, token: &str, bytes: &[u8]) -> Reply {
+        let request = self
+            .client
+            .put(self.url(path))
+            .bearer_auth(token)
+            .body(bytes.to_vec());
+        Reply::from(request.send().await.unwrap()).await
+    }
+
+    /// The text of a GET on the node's admin port (e.g. `/metrics`).
+    pub async fn admin_get(&self, path: &str) -> String {
+        let url = format!("{}{path}", self.services["admin"]);
+        let response = self.client.get(url).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    }
+
     /// Registers and logs in; returns the access token.
     pub async fn register_and_login(&self, email: &str, password: &str) -> String {
         let reply = self
@@ -218,6 +259,11 @@ impl Reply {
         }
     }
 
+    /// Asserts the status, showing the whole reply if it differs.
+    pub fn assert_status(&self, status: u16) {
+        assert_eq!(self.status, status, "{self:?}");
+    }
+
     /// Asserts an API error: this status, this machine code, a message, JSON.
     pub fn assert_error(&self, status: u16, code: &str) {
         assert_eq!(self.status, status, "{self:?}");
@@ -235,6 +281,26 @@ impl Reply {
         );
         assert!(self.headers.contains_key("x-request-id"), "{self:?}");
     }
+}
+
+/// A token the platform accepts (signed with [`TEST_SECRET`], valid for an
+/// hour) for a customer or admin that need not exist as an account: for
+/// tests that need many customers without registering each one.
+pub fn token_for(subject: &str, role: &str, tenant: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = serde_json::json!({
+        "sub": subject, "role": role, "tenant": tenant,
+        "iss": "sluice", "iat": now, "exp": now + 3600,
+    });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(TEST_SECRET.as_bytes()),
+    )
+    .unwrap()
 }
 
 /// A unique suffix for names in one test run.

@@ -107,13 +107,21 @@ fn method_name(method: Method) -> String {
 
 /// Sends `reply`: the body goes through a stream written by a spawned task,
 /// since the host reads it only after `handle` has returned the response.
+/// The label of this build (`SLUICE_BUILD_LABEL` when it was compiled),
+/// sent as `sluice-build` on every response so that which build answered
+/// is visible (hot-swap tests, canaries); none by default.
+const BUILD_LABEL: Option<&str> = option_env!("SLUICE_BUILD_LABEL");
+
 fn respond(reply: Reply) -> Result<Response, ErrorCode> {
     let internal = |what: &str| ErrorCode::InternalError(Some(what.to_string()));
-    let entries: Vec<(String, Vec<u8>)> = reply
+    let mut entries: Vec<(String, Vec<u8>)> = reply
         .headers
         .into_iter()
         .map(|(name, value)| (name, value.into_bytes()))
         .collect();
+    if let Some(label) = BUILD_LABEL {
+        entries.push(("sluice-build".into(), label.as_bytes().to_vec()));
+    }
     let headers = Fields::from_list(&entries).map_err(|_| internal("invalid response header"))?;
     let (mut body_tx, body_rx) = wit_stream::new();
     let (trailers_tx, trailers_rx) = wit_future::new(|| Ok(None));

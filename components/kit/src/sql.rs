@@ -108,10 +108,15 @@ impl std::fmt::Display for BadColumn {
     }
 }
 
-/// Column `i` of `row` as text.
+/// Column `i` of `row` as text. UTF-8 bytes count as text: MySQL/MariaDB
+/// report a `VARCHAR` with a binary collation (`utf8mb4_bin`, which the
+/// migrations use so keys compare by bytes) as binary.
 pub fn text(row: &[Value], i: usize) -> Result<String, BadColumn> {
     match row.get(i) {
         Some(Value::Text(s)) => Ok(s.clone()),
+        Some(Value::Blob(b)) if std::str::from_utf8(b).is_ok() => {
+            Ok(String::from_utf8_lossy(b).into_owned())
+        }
         other => Err(BadColumn(i, other.cloned().unwrap_or(Value::Null))),
     }
 }
@@ -145,6 +150,9 @@ mod tests {
         assert_eq!(optional_text(&row, 0), Ok(Some("a".to_string())));
         assert_eq!(integer(&row, 0), Err(BadColumn(0, Value::Text("a".into()))));
         assert_eq!(text(&row, 9), Err(BadColumn(9, Value::Null)));
+        let mysql = vec![Value::Blob(b"1-ab".to_vec()), Value::Blob(vec![0xff])];
+        assert_eq!(text(&mysql, 0), Ok("1-ab".to_string()));
+        assert_eq!(text(&mysql, 1), Err(BadColumn(1, Value::Blob(vec![0xff]))));
     }
 
     #[test]

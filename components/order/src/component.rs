@@ -2,20 +2,13 @@
 //! imports behind the [`ports`](crate::ports) traits, and the exports
 //! (`wasi:http/handler`, `schema`) handed to the plain modules.
 //!
-//! The world is `order` plus `wasi:clocks/monotonic-clock@0.3.0`, whose
-//! async `wait-for` paces the polling of a pending idempotency key without
-//! blocking the task (the host links all of WASI p3).
+//! The world imports `wasi:clocks/monotonic-clock@0.3.0`, whose async
+//! `wait-for` paces the polling of a pending idempotency key without
+//! blocking the task.
 
 wit_bindgen::generate!({
-    inline: "
-        package sluice:order-guest;
-        world order-guest {
-            include sluice:platform/order@0.1.0;
-            import wasi:clocks/monotonic-clock@0.3.0;
-        }
-    ",
     path: "../../wit",
-    world: "sluice:order-guest/order-guest",
+    world: "sluice:platform/order",
     generate_all,
 });
 

@@ -204,7 +204,7 @@ fn an_order_is_reserved_priced_and_stored_on_the_customers_shard() {
                 {"sku": "S-1", "qty": 1, "unit_price": 999, "total": 999},
                 {"sku": "S-2", "qty": 2, "unit_price": 250, "total": 500},
             ],
-            "total": 1499, "currency": "USD", "created_at": "2023-11-14T22:13:20Z",
+            "total": 1499, "currency": "USD", "created_at": "2023-11-14T22:13:20.000Z",
         })
     );
     assert_eq!(
@@ -707,7 +707,7 @@ fn a_customers_list_is_theirs_newest_first_and_limited() {
         .map(|o| o["id"].clone())
         .collect();
     assert_eq!(listed, [ids[2].clone(), ids[1].clone(), ids[0].clone()]);
-    assert_eq!(list[0]["created_at"], "2023-11-14T22:13:23Z");
+    assert_eq!(list[0]["created_at"], "2023-11-14T22:13:23.000Z");
     let two = json_of(&get(&host, ALICE, "/api/orders?limit=2"));
     assert_eq!(two.as_array().unwrap().len(), 2);
     for bad in ["0", "201", "x", ""] {

@@ -5,7 +5,6 @@
 use crate::store::{CONFIRMED, Order};
 use serde::Serialize;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 #[derive(Debug, Serialize)]
 pub struct OrderJson<'a> {
@@ -49,13 +48,23 @@ impl<'a> From<&'a Order> for OrderJson<'a> {
     }
 }
 
-/// `ms` since the Unix epoch in RFC 3339 UTC, e.g. `2023-11-14T22:13:20Z`
-/// or `2023-11-14T22:13:20.25Z` (fractions only when not zero).
+/// `ms` since the Unix epoch in RFC 3339 UTC, always to the millisecond,
+/// e.g. `2023-11-14T22:13:20.250Z`: fixed width, so newer times also sort
+/// later as strings.
 pub fn rfc3339(ms: i64) -> String {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|at| at.format(&Rfc3339).ok())
-        .unwrap_or_else(|| ms.to_string())
+    match OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000) {
+        Ok(at) => format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            at.year(),
+            u8::from(at.month()),
+            at.day(),
+            at.hour(),
+            at.minute(),
+            at.second(),
+            at.millisecond()
+        ),
+        Err(_) => ms.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -64,8 +73,9 @@ mod tests {
 
     #[test]
     fn times_are_rfc3339_utc() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_700_000_000_000), "2023-11-14T22:13:20Z");
-        assert_eq!(rfc3339(1_700_000_000_250), "2023-11-14T22:13:20.25Z");
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339(1_700_000_000_000), "2023-11-14T22:13:20.000Z");
+        assert_eq!(rfc3339(1_700_000_000_250), "2023-11-14T22:13:20.250Z");
+        assert_eq!(rfc3339(1_700_000_000_007), "2023-11-14T22:13:20.007Z");
     }
 }

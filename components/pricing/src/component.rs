@@ -14,10 +14,10 @@ use crate::migrations::{self, Dialect};
 use crate::ports::{self, Claims, Level, Rows, SqlError, Statement, TokenError, Value};
 use crate::quote::{AdjustmentKind, QuoteError};
 use crate::reply::Reply;
-use crate::rules::{RuleInput, RuleOutcome};
+use crate::rules::{RuleInput, RuleOutcome, RuleOutput};
 use exports::sluice::platform::{quote, schema};
 use exports::wasi::http::handler;
-use sluice::platform::{clock, log, sql, token};
+use sluice::platform::{clock, log, sql, tenant_rules, token};
 use wasi::http::types::{ErrorCode, Fields, Method, Request, Response};
 use wit_bindgen::StreamReader;
 
@@ -277,11 +277,26 @@ impl ports::Host for Imports {
         }
     }
 
-    /// No tenant has a rule yet: the host import that runs a tenant's
-    /// sandboxed `pricing-rule` component arrives with the tenant-rules
-    /// issue, and is called here.
-    async fn run_tenant_rule(&self, _tenant: &str, _input: &RuleInput) -> RuleOutcome {
-        RuleOutcome::NoRule
+    /// The host runs the tenant's sandboxed `pricing-rule` component
+    /// (`tenant-rules.run`); the tenant is the input's.
+    async fn run_tenant_rule(&self, _tenant: &str, input: &RuleInput) -> RuleOutcome {
+        let input = sluice::platform::rule::Input {
+            sku: input.sku.clone(),
+            qty: input.qty,
+            currency: input.currency.clone(),
+            base_unit_price: input.base_unit_price,
+            unit_price: input.unit_price,
+            tenant: input.tenant.clone(),
+            customer: Vec::new(),
+        };
+        match tenant_rules::run(input).await {
+            tenant_rules::Outcome::NoRule => RuleOutcome::NoRule,
+            tenant_rules::Outcome::Applied(out) => RuleOutcome::Applied(RuleOutput {
+                unit_price: out.unit_price,
+                reason: out.reason,
+            }),
+            tenant_rules::Outcome::Failed(why) => RuleOutcome::Failed(why),
+        }
     }
 }
 

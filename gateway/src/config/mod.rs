@@ -70,6 +70,7 @@ pub fn default_routes() -> Vec<Route> {
         Route::new("/api/prices", "pricing"),
         Route::new("/api/promotions", "pricing").admin(Methods::writes()),
         Route::new("/api/orders", "order").protected(Methods::All),
+        Route::new("/admin", "admin").admin(Methods::All),
     ]
 }
 
@@ -81,7 +82,7 @@ mod tests {
     fn empty_document_is_the_default() {
         let config: GatewayConfig = serde_json::from_str("{}").unwrap();
         assert_eq!(config, GatewayConfig::default());
-        assert_eq!(config.routes.len(), 5);
+        assert_eq!(config.routes.len(), 6);
     }
 
     #[test]

@@ -8,9 +8,12 @@
 pub mod cache;
 pub mod clock;
 pub mod config;
+pub mod links;
 pub mod log;
 pub mod rate_limit;
+pub mod shards;
 pub mod sql;
+pub mod tenant_rules;
 pub mod token;
 
 use crate::state::ComponentState;
@@ -23,46 +26,65 @@ pub struct ServiceCapabilities {
     /// The service name, e.g. "account".
     pub service: String,
     pub sql: sql::SqlState,
+    pub shards: shards::ShardsState,
+    pub links: links::LinksState,
     pub cache: cache::CacheState,
     pub rate_limit: rate_limit::RateLimitState,
     pub token: token::TokenState,
     pub clock: clock::ClockState,
     pub log: log::LogState,
     pub config: config::ConfigState,
+    /// Tenant pricing rules (pricing only).
+    pub tenant_rules: tenant_rules::TenantRulesState,
 }
 
 impl ServiceCapabilities {
-    /// Capabilities for a component outside the platform (`sluice run`,
-    /// benchmarks): no database, no rate-limit policies, an in-process
-    /// cache, a token key kept in the system temp dir, the system clock.
-    pub async fn bare(service: &str) -> anyhow::Result<ServiceCapabilities> {
-        let scratch = std::env::temp_dir().join("sluice-run");
-        Ok(ServiceCapabilities {
+    /// Capabilities with what every service has (a cache namespace of its
+    /// own, the token keys, the clock, its name in logs) and nothing else:
+    /// no database, shards, links, rate-limit policies or settings. Callers
+    /// add those.
+    pub fn new(
+        service: &str,
+        cache: Arc<dyn cache::CacheBackend>,
+        keys: Arc<token::TokenKeys>,
+        clock: clock::ClockState,
+    ) -> ServiceCapabilities {
+        ServiceCapabilities {
             service: service.to_string(),
             sql: sql::SqlState::default(),
+            shards: shards::ShardsState::default(),
+            links: links::LinksState::default(),
             cache: cache::CacheState {
-                backend: cache::build(&cache::CacheConfig::default())?,
+                backend: cache,
                 namespace: format!("{service}:"),
             },
             rate_limit: rate_limit::RateLimitState {
-                backend: Arc::new(rate_limit::LocalRateLimiter::new(Vec::<(
-                    String,
-                    rate_limit::PolicyConfig,
-                )>::new(
-                ))?),
+                backend: Arc::new(rate_limit::LocalRateLimiter::empty()),
             },
-            token: token::TokenState {
-                keys: Arc::new(token::TokenKeys::load_or_generate(
-                    &token::TokenConfig::default(),
-                    &scratch,
-                )?),
-            },
-            clock: clock::ClockState::default(),
+            token: token::TokenState { keys },
+            clock,
             log: log::LogState {
                 service: service.to_string(),
             },
             config: config::ConfigState::default(),
-        })
+            tenant_rules: tenant_rules::TenantRulesState::default(),
+        }
+    }
+
+    /// Capabilities for a component outside the platform (`sluice run`,
+    /// benchmarks): an in-process cache, a token key kept in the system
+    /// temp dir, the system clock, nothing else.
+    pub fn bare(service: &str) -> anyhow::Result<ServiceCapabilities> {
+        let scratch = std::env::temp_dir().join("sluice-run");
+        Ok(ServiceCapabilities::new(
+            service,
+            cache::build(&cache::CacheConfig::default())?,
+            Arc::new(token::TokenKeys::load_or_generate(
+                &token::TokenConfig::default(),
+                &scratch,
+            )?),
+            clock::ClockState::default(),
+        ))
     }
 }
 
@@ -70,11 +92,14 @@ impl ServiceCapabilities {
 /// world lists; linking more than it imports grants nothing.
 pub fn add_to_linker(linker: &mut Linker<ComponentState>) -> wasmtime::Result<()> {
     sql::add_to_linker(linker)?;
+    shards::add_to_linker(linker)?;
+    links::add_to_linker(linker)?;
     cache::add_to_linker(linker)?;
     rate_limit::add_to_linker(linker)?;
     token::add_to_linker(linker)?;
     clock::add_to_linker(linker)?;
     log::add_to_linker(linker)?;
     config::add_to_linker(linker)?;
+    tenant_rules::add_to_linker(linker)?;
     Ok(())
 }

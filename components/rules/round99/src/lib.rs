@@ -3,7 +3,8 @@
 //! price ending in .99 (12.50 -> 11.99, 12.99 stays); smaller prices are
 //! left alone. Pure computation: it imports nothing — `no_std`, so no WASI
 //! import (and no WASI adapter) is linked in, which is what the
-//! `pricing-rule` world requires and what keeps instantiation cheap.
+//! `pricing-rule` world requires and what keeps instantiation cheap. The
+//! bindings, allocator and panic handler come from `rule-kit`.
 
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
@@ -24,54 +25,7 @@ pub fn charm(unit_price: i64) -> i64 {
 mod component {
     extern crate alloc;
     use alloc::format;
-    use alloc::string::String;
-
-    #[global_allocator]
-    static ALLOCATOR: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
-
-    /// The canonical ABI's allocator hook. On wasm32-wasip2, std's libc
-    /// provides it; a `no_std` component provides its own.
-    #[unsafe(no_mangle)]
-    unsafe extern "C" fn cabi_realloc(
-        old_ptr: *mut u8,
-        old_len: usize,
-        align: usize,
-        new_len: usize,
-    ) -> *mut u8 {
-        use alloc::alloc::{Layout, alloc, realloc};
-        if new_len == 0 {
-            return align as *mut u8;
-        }
-        // SAFETY: the canonical ABI passes a valid power-of-two alignment,
-        // and `old_ptr`/`old_len` describe an earlier allocation of ours.
-        let ptr = unsafe {
-            if old_len == 0 {
-                alloc(Layout::from_size_align_unchecked(new_len, align))
-            } else {
-                realloc(
-                    old_ptr,
-                    Layout::from_size_align_unchecked(old_len, align),
-                    new_len,
-                )
-            }
-        };
-        if ptr.is_null() {
-            core::arch::wasm32::unreachable()
-        }
-        ptr
-    }
-
-    #[panic_handler]
-    fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
-        core::arch::wasm32::unreachable()
-    }
-
-    wit_bindgen::generate!({
-        path: "../../../wit",
-        world: "sluice:platform/pricing-rule",
-    });
-
-    use exports::sluice::platform::rule::{Guest, Input, Output};
+    use rule_kit::{Guest, Input, Output, String};
 
     struct Round99;
 
@@ -85,7 +39,7 @@ mod component {
         }
     }
 
-    export!(Round99);
+    rule_kit::export!(Round99);
 }
 
 #[cfg(test)]

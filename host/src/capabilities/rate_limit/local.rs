@@ -71,6 +71,15 @@ impl LocalRateLimiter {
         })
     }
 
+    /// A limiter with no policies: every `check` names an unknown policy.
+    pub fn empty() -> Self {
+        Self {
+            policies: HashMap::new(),
+            max_keys: DEFAULT_MAX_KEYS,
+            sweep_every: DEFAULT_SWEEP_EVERY,
+        }
+    }
+
     /// Changes when idle keys are swept: above `max_keys` keys in a policy,
     /// and at least every `sweep_every`.
     pub fn with_housekeeping(mut self, max_keys: usize, sweep_every: Duration) -> Self {

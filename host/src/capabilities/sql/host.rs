@@ -47,17 +47,7 @@ impl<T> wit::HostWithStore<T> for SqlCapability {
         sql: String,
         params: Vec<wit::Value>,
     ) -> Result<wit::Rows, wit::Error> {
-        let db = backend(accessor)?;
-        let params = params.into_iter().map(Value::from).collect();
-        let rows = db.query(sql, params).await?;
-        Ok(wit::Rows {
-            columns: rows.columns,
-            rows: rows
-                .rows
-                .into_iter()
-                .map(|row| row.into_iter().map(wit::Value::from).collect())
-                .collect(),
-        })
+        query(backend(accessor)?, sql, params).await
     }
 
     #[tracing::instrument(name = "sql.execute", skip_all)]
@@ -66,9 +56,7 @@ impl<T> wit::HostWithStore<T> for SqlCapability {
         sql: String,
         params: Vec<wit::Value>,
     ) -> Result<u64, wit::Error> {
-        let db = backend(accessor)?;
-        let params = params.into_iter().map(Value::from).collect();
-        Ok(db.execute(sql, params).await?)
+        execute(backend(accessor)?, sql, params).await
     }
 
     #[tracing::instrument(name = "sql.batch", skip_all)]
@@ -76,17 +64,52 @@ impl<T> wit::HostWithStore<T> for SqlCapability {
         accessor: &Accessor<T, Self>,
         statements: Vec<wit::Statement>,
     ) -> Result<Vec<u64>, wit::Error> {
-        let db = backend(accessor)?;
-        let statements = statements
-            .into_iter()
-            .map(|s| Statement {
-                sql: s.sql,
-                params: s.params.into_iter().map(Value::from).collect(),
-                expect_rows: s.expect_rows,
-            })
-            .collect();
-        Ok(db.batch(statements).await?)
+        batch(backend(accessor)?, statements).await
     }
+}
+
+/// `query` of the WIT interfaces over one database (also used by `shards`).
+pub(crate) async fn query(
+    db: Arc<dyn SqlBackend>,
+    sql: String,
+    params: Vec<wit::Value>,
+) -> Result<wit::Rows, wit::Error> {
+    let params = params.into_iter().map(Value::from).collect();
+    let rows = db.query(sql, params).await?;
+    Ok(wit::Rows {
+        columns: rows.columns,
+        rows: rows
+            .rows
+            .into_iter()
+            .map(|row| row.into_iter().map(wit::Value::from).collect())
+            .collect(),
+    })
+}
+
+/// `execute` of the WIT interfaces over one database.
+pub(crate) async fn execute(
+    db: Arc<dyn SqlBackend>,
+    sql: String,
+    params: Vec<wit::Value>,
+) -> Result<u64, wit::Error> {
+    let params = params.into_iter().map(Value::from).collect();
+    Ok(db.execute(sql, params).await?)
+}
+
+/// `batch` of the WIT interfaces over one database.
+pub(crate) async fn batch(
+    db: Arc<dyn SqlBackend>,
+    statements: Vec<wit::Statement>,
+) -> Result<Vec<u64>, wit::Error> {
+    let statements = statements
+        .into_iter()
+        .map(|s| Statement {
+            sql: s.sql,
+            params: s.params.into_iter().map(Value::from).collect(),
+            expect_rows: s.expect_rows,
+        })
+        .collect();
+    Ok(db.batch(statements).await?)
 }
 
 impl From<wit::Value> for Value {

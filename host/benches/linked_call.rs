@@ -1,0 +1,74 @@
+//! The cost of one linked cross-component call: what order pays for each
+//! `stock` import it calls. A node runs the catalog (SQLite in a temp dir);
+//! each iteration is `stock.check` of one sku through `Link` (task
+//! hand-off, fresh catalog instance, the export, its SQL read), on a
+//! current-thread runtime (as on the front doors) and on a multi-thread one,
+//! and, for comparison, the same export called in the caller's own task.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use sluice::bindings::stock;
+use sluice::capabilities::links::{Link, LinkFaults};
+use sluice::config::Config;
+use sluice::platform::{NodeOptions, start};
+use sluice::service::Service;
+use tokio::runtime::Builder;
+
+const SKU: &str = "COF-ESP-001";
+
+/// `stock.check` on a fresh instance, in the caller's task (no hand-off).
+async fn direct_check(service: &Service) -> u32 {
+    let (version, mut store, instance) = service.instantiate().await.unwrap();
+    let guest = stock::GuestIndices::new(&version.pre)
+        .unwrap()
+        .load(&mut store, &instance)
+        .unwrap();
+    store
+        .run_concurrent(async move |a| guest.call_check(a, SKU.into()).await)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap()
+}
+
+fn bench(c: &mut Criterion) {
+    let current = Builder::new_current_thread().enable_all().build().unwrap();
+    let multi = Builder::new_multi_thread().enable_all().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        data_dir: dir.path().to_path_buf(),
+        front_door_threads: 1,
+        ..Config::default()
+    };
+    config.service_mut("catalog").listen = Some("127.0.0.1:0".parse().unwrap());
+    let node = multi
+        .block_on(start(
+            config,
+            NodeOptions {
+                services: vec!["catalog".into()],
+                gateway: false,
+                admin: None,
+            },
+        ))
+        .unwrap();
+    let link = Link {
+        service: node.services["catalog"].clone(),
+        faults: LinkFaults::default(),
+    };
+    let service = link.service.clone();
+
+    let mut group = c.benchmark_group("linked call (stock.check)");
+    for (name, rt) in [("current-thread", &current), ("multi-thread", &multi)] {
+        group.bench_function(format!("linked, {name} runtime"), |b| {
+            b.to_async(rt)
+                .iter(|| async { link.check(SKU.into()).await.unwrap() })
+        });
+    }
+    group.bench_function("same export in the caller's task", |b| {
+        b.to_async(&current).iter(|| direct_check(&service))
+    });
+    group.finish();
+    multi.block_on(node.shutdown()).unwrap();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

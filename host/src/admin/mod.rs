@@ -1,0 +1,199 @@
+//! The admin API of a node (API.md "Operations"): component versions (hot
+//! swap, rollback) and tenant pricing rules, plus the node's own `/metrics`.
+//! It listens on its own address (`admin_addr`, default 127.0.0.1:8085),
+//! registers with discovery as `admin` so the gateway routes `/admin` to it,
+//! and checks the admin token itself as well: it is reachable without the
+//! gateway.
+
+mod components;
+mod reply;
+mod rules;
+
+use crate::capabilities::token::TokenKeys;
+use crate::rules::RuleRegistry;
+use crate::service::Service;
+use crate::swap::Deployer;
+use anyhow::Result;
+use bytes::Bytes;
+use http::{Method, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use reply::{Reply, error};
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// The largest body the admin API reads (a component).
+const MAX_BODY_BYTES: usize = crate::swap::MAX_COMPONENT_BYTES;
+
+/// What the admin API acts on.
+pub struct Admin {
+    pub services: BTreeMap<String, Arc<Service>>,
+    pub deployer: Deployer,
+    /// Present when this node runs pricing.
+    pub rules: Option<Arc<RuleRegistry>>,
+    pub keys: Arc<TokenKeys>,
+}
+
+/// Serves the admin API on `listener` until `shutdown` resolves.
+pub async fn serve(
+    admin: Arc<Admin>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> Result<()> {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    tracing::warn!("admin accept failed: {e}");
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let admin = admin.clone();
+        let connection = http1::Builder::new().serve_connection(
+            TokioIo::new(stream),
+            hyper::service::service_fn(move |request| {
+                let admin = admin.clone();
+                async move { Ok::<_, Infallible>(admin.handle(request).await.into_response()) }
+            }),
+        );
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("admin connection closed: {e}");
+            }
+        });
+    }
+    graceful.shutdown().await;
+    Ok(())
+}
+
+impl Admin {
+    async fn handle(&self, request: hyper::Request<Incoming>) -> Reply {
+        let path = request.uri().path().to_string();
+        let method = request.method().clone();
+        match path.as_str() {
+            "/health" => return Reply::json(StatusCode::OK, &serde_json::json!({"status": "ok"})),
+            "/metrics" => return Reply::text(self.metrics()),
+            _ => {}
+        }
+        if let Err(reply) = self.authorize(&request) {
+            return reply;
+        }
+        let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+        let body = || read_body(request.into_body());
+        match (&method, segments.as_slice()) {
+            (&Method::GET, ["admin", "components"]) => self.list_components(),
+            (&Method::PUT, ["admin", "components", service]) => match body().await {
+                Ok(bytes) => self.deploy(service, bytes).await,
+                Err(reply) => reply,
+            },
+            (&Method::POST, ["admin", "components", service, "rollback"]) => self.rollback(service),
+            (&Method::GET, ["admin", "tenants", tenant, "pricing-rule"]) => self.get_rule(tenant),
+            (&Method::PUT, ["admin", "tenants", tenant, "pricing-rule"]) => match body().await {
+                Ok(bytes) => self.put_rule(tenant, bytes).await,
+                Err(reply) => reply,
+            },
+            (&Method::DELETE, ["admin", "tenants", tenant, "pricing-rule"]) => {
+                self.delete_rule(tenant)
+            }
+            (
+                _,
+                ["admin", "components"]
+                | ["admin", "components", _]
+                | ["admin", "components", _, "rollback"],
+            )
+            | (_, ["admin", "tenants", _, "pricing-rule"]) => error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("{method} is not allowed on {path}"),
+            ),
+            _ => error(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no admin route {path}"),
+            ),
+        }
+    }
+
+    /// An admin bearer token, or the 401/403 reply.
+    fn authorize(&self, request: &hyper::Request<Incoming>) -> Result<(), Reply> {
+        let token = request
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let Some(token) = token else {
+            return Err(error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "an admin bearer token is required",
+            ));
+        };
+        match self.keys.verify(token) {
+            Ok(claims) if claims.role == "admin" => Ok(()),
+            Ok(_) => Err(error(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this needs the admin role",
+            )),
+            Err(e) => Err(error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                format!("{e}"),
+            )),
+        }
+    }
+
+    /// Rule run counters and the active version of each service.
+    fn metrics(&self) -> String {
+        let mut out = String::new();
+        out.push_str(
+            "# HELP sluice_component_version The active component version of a service.\n",
+        );
+        out.push_str("# TYPE sluice_component_version gauge\n");
+        for (name, service) in &self.services {
+            out.push_str(&format!(
+                "sluice_component_version{{service=\"{name}\"}} {}\n",
+                service.current().number
+            ));
+        }
+        if let Some(rules) = &self.rules {
+            rules.metrics.render(&mut out);
+        }
+        out
+    }
+}
+
+/// The whole body, or 413 past [`MAX_BODY_BYTES`].
+async fn read_body(body: Incoming) -> Result<Bytes, Reply> {
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the body is over {MAX_BODY_BYTES} bytes"),
+            ))
+        }
+        Err(e) => Err(error(
+            StatusCode::BAD_REQUEST,
+            "bad_body",
+            format!("reading the body failed: {e}"),
+        )),
+    }
+}
+
+/// Keeps `Full` in scope for the reply module.
+pub(crate) type Body = Full<Bytes>;

@@ -1,0 +1,75 @@
+//! Fault injection for linked calls, after Envoy's fault filter: a fixed
+//! delay before every call, and a share of calls failed outright (as the
+//! callee's `unavailable` error), both per callee service.
+
+use serde::Deserialize;
+use std::time::Duration;
+
+/// `[services.NAME.faults]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LinkFaults {
+    /// Added before every call into the service, in milliseconds.
+    pub delay_ms: u64,
+    /// Share of calls failed without reaching the service, 0.0..=1.0.
+    pub error_rate: f64,
+}
+
+impl LinkFaults {
+    /// Rejects an error rate outside 0.0..=1.0.
+    pub fn validate(&self) -> Result<(), String> {
+        if (0.0..=1.0).contains(&self.error_rate) {
+            Ok(())
+        } else {
+            Err(format!(
+                "faults.error_rate must be within 0.0..=1.0, not {}",
+                self.error_rate
+            ))
+        }
+    }
+
+    /// Waits the configured delay, then fails the call with the configured
+    /// probability (`Err` carries the message for the callee's error).
+    pub async fn inject(&self, service: &str) -> Result<(), String> {
+        if self.delay_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(self.delay_ms)).await;
+        }
+        if self.error_rate > 0.0 && rand::random::<f64>() < self.error_rate {
+            return Err(format!("fault injected into calls to {service}"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn delay_then_error_rate() {
+        let none = LinkFaults::default();
+        assert_eq!(none.inject("catalog").await, Ok(()));
+
+        let always = LinkFaults {
+            delay_ms: 30,
+            error_rate: 1.0,
+        };
+        let start = std::time::Instant::now();
+        let error = always.inject("catalog").await.unwrap_err();
+        assert!(start.elapsed() >= Duration::from_millis(30));
+        assert!(error.contains("catalog"), "{error}");
+        assert!(always.validate().is_ok());
+        let bad = LinkFaults {
+            error_rate: 1.5,
+            ..LinkFaults::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("error_rate"));
+    }
+
+    #[test]
+    fn parses_from_toml() {
+        let faults: LinkFaults = toml::from_str("delay_ms = 5\nerror_rate = 0.25").unwrap();
+        assert_eq!(faults.delay_ms, 5);
+        assert_eq!(faults.error_rate, 0.25);
+    }
+}

@@ -1,0 +1,32 @@
+//! The limits every tenant rule runs under, in the spirit of Shopify
+//! Functions (about 11 million instructions, 256 kB binary, 10 MB memory,
+//! 128 kB input, 20 kB output).
+
+use std::time::Duration;
+
+/// The largest rule component accepted at upload.
+pub const MAX_COMPONENT_BYTES: usize = 256 << 10;
+
+/// Instructions (wasmtime fuel, about one per wasm operator) per call,
+/// instantiation included.
+pub const FUEL: u64 = 11_000_000;
+
+/// Linear memory a rule may grow to.
+pub const MAX_MEMORY_BYTES: usize = 10 << 20;
+
+/// Wall-clock time a call may take, instantiation included. Fuel bounds the
+/// work; the deadline bounds the time even when the machine is busy.
+pub const DEADLINE: Duration = Duration::from_millis(50);
+
+/// How often the rule engine checks the deadline (and yields to other tasks
+/// on the thread).
+pub const TICK: Duration = Duration::from_millis(2);
+
+/// The size of a rule's input: its strings and customer attributes.
+pub const MAX_INPUT_BYTES: usize = 128 << 10;
+
+/// The size of a rule's output: its reason.
+pub const MAX_OUTPUT_BYTES: usize = 20 << 10;
+
+/// A reason longer than this is cut (with "…") before it is shown in a quote.
+pub const MAX_REASON_CHARS: usize = 200;

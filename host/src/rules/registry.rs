@@ -1,0 +1,212 @@
+//! The tenants' rules: uploaded, checked, kept in the data dir (one file per
+//! tenant, so they survive a restart) and run on request.
+
+use super::limits::{MAX_COMPONENT_BYTES, TICK};
+use super::metrics::RuleMetrics;
+use super::sandbox::{Outcome, Rule, RuleInput, RuleState};
+use crate::engine::{digest, spawn_epoch_ticker};
+use anyhow::{Context as _, Result};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine};
+
+/// Why an uploaded rule was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum Rejected {
+    /// The tenant name cannot name a rule (400).
+    #[error("a tenant is 1 to 64 letters, digits, '-' or '_'")]
+    BadTenant,
+    /// The component is over the size limit (413).
+    #[error("the rule is {0} bytes; a rule may be at most {MAX_COMPONENT_BYTES} bytes")]
+    TooLarge(usize),
+    /// Not a component of the `pricing-rule` world, or it breaks the limits
+    /// on instantiation (422).
+    #[error("{0}")]
+    Invalid(String),
+    /// The host could not store it (500).
+    #[error("storing the rule failed: {0}")]
+    Storage(String),
+}
+
+/// Every tenant's rule, and the engine they run in.
+pub struct RuleRegistry {
+    engine: Engine,
+    linker: Linker<RuleState>,
+    dir: Option<PathBuf>,
+    rules: RwLock<HashMap<String, Arc<Rule>>>,
+    pub metrics: RuleMetrics,
+}
+
+impl RuleRegistry {
+    /// A registry keeping rules in `dir` (`None`: in memory only), loading
+    /// those already there. A stored rule that no longer loads is logged and
+    /// left out.
+    pub async fn open(dir: Option<&Path>) -> Result<RuleRegistry> {
+        let mut config = Config::new();
+        config
+            .consume_fuel(true)
+            .epoch_interruption(true)
+            .memory_init_cow(true);
+        let engine = Engine::new(&config)
+            .map_err(anyhow::Error::from)
+            .context("creating the rule engine")?;
+        spawn_epoch_ticker(engine.weak(), TICK, "sluice-rule-epoch");
+        let registry = RuleRegistry {
+            linker: Linker::new(&engine),
+            engine,
+            dir: dir.map(Path::to_path_buf),
+            rules: RwLock::default(),
+            metrics: RuleMetrics::default(),
+        };
+        let Some(dir) = dir else {
+            return Ok(registry);
+        };
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            let Some(tenant) = stored_tenant(&path) else {
+                continue;
+            };
+            let bytes = std::fs::read(&path)?;
+            match registry.load(&tenant, &bytes).await {
+                Ok(rule) => registry.insert(&tenant, rule),
+                Err(e) => {
+                    tracing::error!(%tenant, path = %path.display(), "stored rule left out: {e}")
+                }
+            }
+        }
+        Ok(registry)
+    }
+
+    /// Checks, stores and activates `tenant`'s rule; returns its digest.
+    pub async fn put(&self, tenant: &str, bytes: Vec<u8>) -> Result<String, Rejected> {
+        if !valid_tenant(tenant) {
+            return Err(Rejected::BadTenant);
+        }
+        let rule = self.load(tenant, &bytes).await?;
+        let digest = rule.digest.clone();
+        if let Some(dir) = &self.dir {
+            let path = dir.join(format!("{tenant}.wasm"));
+            let tmp = dir.join(format!(".{tenant}.wasm.tmp"));
+            std::fs::write(&tmp, &bytes)
+                .and_then(|()| std::fs::rename(&tmp, &path))
+                .map_err(|e| Rejected::Storage(format!("{}: {e}", path.display())))?;
+        }
+        self.insert(tenant, rule);
+        tracing::info!(%tenant, %digest, "tenant rule active");
+        Ok(digest)
+    }
+
+    /// Removes `tenant`'s rule; false if it had none.
+    pub fn remove(&self, tenant: &str) -> Result<bool, Rejected> {
+        if !valid_tenant(tenant) {
+            return Err(Rejected::BadTenant);
+        }
+        if let Some(dir) = &self.dir {
+            let path = dir.join(format!("{tenant}.wasm"));
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Rejected::Storage(format!("{}: {e}", path.display()))),
+            }
+        }
+        let removed = self.write().remove(tenant).is_some();
+        if removed {
+            tracing::info!(%tenant, "tenant rule removed");
+        }
+        Ok(removed)
+    }
+
+    /// The digest of `tenant`'s rule, if it has one.
+    pub fn digest(&self, tenant: &str) -> Option<String> {
+        self.read().get(tenant).map(|rule| rule.digest.clone())
+    }
+
+    /// Runs `input.tenant`'s rule, counting the outcome.
+    pub async fn run(&self, input: &RuleInput) -> Outcome {
+        let Some(rule) = self.read().get(&input.tenant).cloned() else {
+            return Outcome::NoRule;
+        };
+        let outcome = rule.run(&self.engine, input).await;
+        if let Outcome::Failed { kind, message } = &outcome {
+            tracing::warn!(tenant = %input.tenant, digest = %rule.digest, %kind, "tenant rule stopped: {message}");
+        }
+        self.metrics.count(&input.tenant, outcome.label());
+        outcome
+    }
+
+    /// Compiles (on a blocking thread: cranelift takes milliseconds) and
+    /// checks a rule.
+    async fn load(&self, tenant: &str, bytes: &[u8]) -> Result<Rule, Rejected> {
+        if bytes.len() > MAX_COMPONENT_BYTES {
+            return Err(Rejected::TooLarge(bytes.len()));
+        }
+        let engine = self.engine.clone();
+        let owned = bytes.to_vec();
+        let component = tokio::task::spawn_blocking(move || Component::new(&engine, &owned))
+            .await
+            .map_err(|e| Rejected::Storage(e.to_string()))?
+            .map_err(|e| Rejected::Invalid(format!("not a valid component: {e}")))?;
+        let rule = Rule::new(&self.engine, &self.linker, &component, digest(bytes))
+            .map_err(Rejected::Invalid)?;
+        rule.check_instantiates(&self.engine)
+            .await
+            .map_err(|why| Rejected::Invalid(format!("the rule cannot start: {why}")))?;
+        tracing::debug!(%tenant, "rule checked");
+        Ok(rule)
+    }
+
+    fn insert(&self, tenant: &str, rule: Rule) {
+        self.write().insert(tenant.to_string(), Arc::new(rule));
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<Rule>>> {
+        self.rules.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<Rule>>> {
+        self.rules.write().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Tenants name files: letters, digits, '-' and '_', 1 to 64 of them.
+fn valid_tenant(tenant: &str) -> bool {
+    (1..=64).contains(&tenant.len())
+        && tenant
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The tenant a file in the rules dir belongs to (`{tenant}.wasm`).
+fn stored_tenant(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_str()?;
+    let tenant = name.strip_suffix(".wasm")?;
+    valid_tenant(tenant).then(|| tenant.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_names() {
+        assert!(valid_tenant("acme"));
+        assert!(valid_tenant("Acme_2-x"));
+        assert!(!valid_tenant(""));
+        assert!(!valid_tenant("../etc"));
+        assert!(!valid_tenant("a.b"));
+        assert!(!valid_tenant(&"a".repeat(65)));
+    }
+
+    #[test]
+    fn stored_files() {
+        assert_eq!(
+            stored_tenant(Path::new("/d/acme.wasm")).as_deref(),
+            Some("acme")
+        );
+        assert_eq!(stored_tenant(Path::new("/d/.acme.wasm.tmp")), None);
+        assert_eq!(stored_tenant(Path::new("/d/notes.txt")), None);
+    }
+}

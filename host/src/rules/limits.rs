@@ -7,15 +7,17 @@ use std::time::Duration;
 /// The largest rule component accepted at upload.
 pub const MAX_COMPONENT_BYTES: usize = 256 << 10;
 
-/// Instructions (wasmtime fuel, about one per wasm operator) per call,
-/// instantiation included.
+/// Instructions (wasmtime fuel: one per wasm operator, and one per byte or
+/// element of bulk memory and table operations) per call, instantiation
+/// included.
 pub const FUEL: u64 = 11_000_000;
 
 /// Linear memory a rule may grow to.
 pub const MAX_MEMORY_BYTES: usize = 10 << 20;
 
 /// Wall-clock time a call may take, instantiation included. Fuel bounds the
-/// work; the deadline bounds the time even when the machine is busy.
+/// work (11 million instructions take about 10 ms here); the deadline bounds
+/// the time even when the machine is busy.
 pub const DEADLINE: Duration = Duration::from_millis(50);
 
 /// How often the rule engine checks the deadline (and yields to other tasks
@@ -30,3 +32,20 @@ pub const MAX_OUTPUT_BYTES: usize = 20 << 10;
 
 /// A reason longer than this is cut (with "…") before it is shown in a quote.
 pub const MAX_REASON_CHARS: usize = 200;
+
+/// The per-run budgets: [`FUEL`] and [`DEADLINE`] unless a test or
+/// benchmark needs other numbers.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    pub fuel: u64,
+    pub deadline: Duration,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget {
+            fuel: FUEL,
+            deadline: DEADLINE,
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! The tenants' rules: uploaded, checked, kept in the data dir (one file per
 //! tenant, so they survive a restart) and run on request.
 
-use super::limits::{MAX_COMPONENT_BYTES, TICK};
+use super::limits::{Budget, MAX_COMPONENT_BYTES, TICK};
 use super::metrics::RuleMetrics;
 use super::sandbox::{Outcome, Rule, RuleInput, RuleState};
 use crate::engine::{digest, spawn_epoch_ticker};
@@ -36,6 +36,7 @@ pub struct RuleRegistry {
     linker: Linker<RuleState>,
     dir: Option<PathBuf>,
     rules: RwLock<HashMap<String, Arc<Rule>>>,
+    budget: Budget,
     pub metrics: RuleMetrics,
 }
 
@@ -44,6 +45,11 @@ impl RuleRegistry {
     /// those already there. A stored rule that no longer loads is logged and
     /// left out.
     pub async fn open(dir: Option<&Path>) -> Result<RuleRegistry> {
+        RuleRegistry::with_budget(dir, Budget::default()).await
+    }
+
+    /// As [`open`](Self::open), with another fuel budget and deadline.
+    pub async fn with_budget(dir: Option<&Path>, budget: Budget) -> Result<RuleRegistry> {
         let mut config = Config::new();
         config
             .consume_fuel(true)
@@ -58,6 +64,7 @@ impl RuleRegistry {
             engine,
             dir: dir.map(Path::to_path_buf),
             rules: RwLock::default(),
+            budget,
             metrics: RuleMetrics::default(),
         };
         let Some(dir) = dir else {
@@ -129,7 +136,7 @@ impl RuleRegistry {
         let Some(rule) = self.read().get(&input.tenant).cloned() else {
             return Outcome::NoRule;
         };
-        let outcome = rule.run(&self.engine, input).await;
+        let outcome = rule.run(&self.engine, self.budget, input).await;
         if let Outcome::Failed { kind, message } = &outcome {
             tracing::warn!(tenant = %input.tenant, digest = %rule.digest, %kind, "tenant rule stopped: {message}");
         }
@@ -151,7 +158,7 @@ impl RuleRegistry {
             .map_err(|e| Rejected::Invalid(format!("not a valid component: {e}")))?;
         let rule = Rule::new(&self.engine, &self.linker, &component, digest(bytes))
             .map_err(Rejected::Invalid)?;
-        rule.check_instantiates(&self.engine)
+        rule.check_instantiates(&self.engine, self.budget)
             .await
             .map_err(|why| Rejected::Invalid(format!("the rule cannot start: {why}")))?;
         tracing::debug!(%tenant, "rule checked");

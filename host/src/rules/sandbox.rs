@@ -2,7 +2,7 @@
 //! `apply`, and say how it ended.
 
 use super::limits::{
-    DEADLINE, FUEL, MAX_INPUT_BYTES, MAX_MEMORY_BYTES, MAX_OUTPUT_BYTES, MAX_REASON_CHARS,
+    Budget, MAX_INPUT_BYTES, MAX_MEMORY_BYTES, MAX_OUTPUT_BYTES, MAX_REASON_CHARS,
 };
 use crate::bindings::rule;
 use std::time::Instant;
@@ -112,11 +112,11 @@ impl Rule {
 
     /// Instantiates the rule under the limits without calling it: a rule
     /// whose memory or start-up breaks them is refused at upload.
-    pub async fn check_instantiates(&self, engine: &Engine) -> Result<(), String> {
-        let mut store = limited_store(engine);
+    pub async fn check_instantiates(&self, engine: &Engine, budget: Budget) -> Result<(), String> {
+        let mut store = limited_store(engine, budget);
         match self.pre.instantiate_async(&mut store).await {
             Ok(_) => Ok(()),
-            Err(error) => match failure(&store, error) {
+            Err(error) => match failure(&store, error, budget) {
                 Outcome::Failed { message, .. } => Err(message),
                 _ => unreachable!("failure() always fails"),
             },
@@ -124,7 +124,7 @@ impl Rule {
     }
 
     /// Runs the rule on `input` in a fresh store under the limits.
-    pub async fn run(&self, engine: &Engine, input: &RuleInput) -> Outcome {
+    pub async fn run(&self, engine: &Engine, budget: Budget, input: &RuleInput) -> Outcome {
         let size = input_size(input);
         if size > MAX_INPUT_BYTES {
             return Outcome::failed(
@@ -132,7 +132,7 @@ impl Rule {
                 format!("the rule's input is {size} bytes, over the {MAX_INPUT_BYTES}-byte limit"),
             );
         }
-        let mut store = limited_store(engine);
+        let mut store = limited_store(engine, budget);
         let answer = async {
             let instance = self.pre.instantiate_async(&mut store).await?;
             let guest = self.indices.load(&mut store, &instance)?;
@@ -158,7 +158,7 @@ impl Rule {
             Ok(Err(message)) => {
                 Outcome::failed("declined", format!("the rule declined: {}", cut(&message)))
             }
-            Err(error) => failure(&store, error),
+            Err(error) => failure(&store, error, budget),
         }
     }
 }
@@ -166,14 +166,16 @@ impl Rule {
 /// A store with the fuel, memory cap and deadline of one rule run. The
 /// deadline is checked every engine tick; between ticks the rule yields so
 /// other requests on the thread keep going.
-fn limited_store(engine: &Engine) -> Store<RuleState> {
+fn limited_store(engine: &Engine, budget: Budget) -> Store<RuleState> {
     let mut store = Store::new(engine, RuleState::default());
     store.limiter(|state| state as &mut dyn ResourceLimiter);
-    store.set_fuel(FUEL).expect("the rule engine meters fuel");
+    store
+        .set_fuel(budget.fuel)
+        .expect("the rule engine meters fuel");
     let started = Instant::now();
     store.set_epoch_deadline(1);
     store.epoch_deadline_callback(move |_| {
-        Ok(if started.elapsed() >= DEADLINE {
+        Ok(if started.elapsed() >= budget.deadline {
             UpdateDeadline::Interrupt
         } else {
             UpdateDeadline::Yield(1)
@@ -183,7 +185,7 @@ fn limited_store(engine: &Engine) -> Store<RuleState> {
 }
 
 /// Why a run failed, from the store's state and the error.
-fn failure(store: &Store<RuleState>, error: wasmtime::Error) -> Outcome {
+fn failure(store: &Store<RuleState>, error: wasmtime::Error, budget: Budget) -> Outcome {
     if store.data().memory_exceeded {
         return Outcome::failed(
             "memory",
@@ -196,11 +198,14 @@ fn failure(store: &Store<RuleState>, error: wasmtime::Error) -> Outcome {
     match error.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => Outcome::failed(
             "fuel",
-            format!("the rule ran out of fuel ({FUEL} instructions)"),
+            format!("the rule ran out of fuel ({} instructions)", budget.fuel),
         ),
         Some(Trap::Interrupt) => Outcome::failed(
             "deadline",
-            format!("the rule ran past its {} ms deadline", DEADLINE.as_millis()),
+            format!(
+                "the rule ran past its {} ms deadline",
+                budget.deadline.as_millis()
+            ),
         ),
         Some(trap) => Outcome::failed("trap", format!("the rule trapped: {trap}")),
         None => Outcome::failed(

@@ -103,6 +103,20 @@ async fn example_rules_change_quotes_and_orders() {
     assert_eq!(order.status, 201, "{order:?}");
     assert_eq!(order.body["items"][0]["unit_price"], 1599);
     assert_eq!(order.body["total"], 1599 * 2);
+    // And one of the bulk tenant's, by its quantity.
+    let customer = token_for(&format!("c{}", unique()), "customer", &bulk);
+    let order = platform
+        .send(
+            reqwest::Method::POST,
+            "/api/orders",
+            Some(&customer),
+            Some(&serde_json::json!({"items": [{"sku": SKU, "qty": 10}]})),
+            &[],
+        )
+        .await;
+    assert_eq!(order.status, 201, "{order:?}");
+    assert_eq!(order.body["items"][0]["unit_price"], 1568);
+    assert_eq!(order.body["total"], 15680);
 
     // Removing the rule restores the plain price; removing it twice is 404.
     let path = format!("/admin/tenants/{charm}/pricing-rule");

@@ -37,6 +37,7 @@ fn bench(c: &mut Criterion) {
     let mut config = Config {
         data_dir: dir.path().to_path_buf(),
         front_door_threads: 1,
+        admin_addr: "127.0.0.1:0".parse().unwrap(),
         ..Config::default()
     };
     config.service_mut("catalog").listen = Some("127.0.0.1:0".parse().unwrap());

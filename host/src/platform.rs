@@ -130,9 +130,11 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
             .with_context(|| format!("binding the admin API to {}", config.admin_addr))?;
         let addr = listener.local_addr()?;
         println!("sluice: admin listening on http://{addr}");
-        let registration = Registration::new("admin", config.discovery.advertised(addr));
-        discovery.register(&registration).await?;
-        registrations.push(registration);
+        for name in admin_names(services.keys()) {
+            let registration = Registration::new(name, config.discovery.advertised(addr));
+            discovery.register(&registration).await?;
+            registrations.push(registration);
+        }
         admin_addr = Some(addr);
         let signal = stopped_signal(&stopped);
         tasks.spawn(async move { crate::admin::serve(admin, listener, signal).await });
@@ -148,9 +150,11 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
                 }
             }
             if admin_addr.is_none() {
-                discovery
-                    .register(&Registration::new("admin", config.admin_addr))
-                    .await?;
+                for name in admin_names(crate::components::SERVICES.iter()) {
+                    discovery
+                        .register(&Registration::new(name, config.admin_addr))
+                        .await?;
+                }
             }
         }
         let routed: Vec<&str> = config
@@ -298,6 +302,15 @@ impl Shared {
         }
         Ok(caps)
     }
+}
+
+/// The names a node's admin API registers under: `admin`, and
+/// `admin-{service}` for each service it runs (the gateway routes a
+/// service's deploys there).
+fn admin_names(services: impl Iterator<Item = impl AsRef<str>>) -> Vec<String> {
+    let mut names = vec!["admin".to_string()];
+    names.extend(services.map(|s| format!("admin-{}", s.as_ref())));
+    names
 }
 
 /// The services whose exports `name` imports, by interface (DESIGN.md: order

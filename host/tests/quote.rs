@@ -42,6 +42,7 @@ impl Pricing {
         let data = tempfile::tempdir().unwrap();
         let mut config = Config {
             data_dir: data.path().to_path_buf(),
+            admin_addr: "127.0.0.1:0".parse().unwrap(),
             ..Config::default()
         };
         let service = config.service_mut("pricing");

@@ -28,6 +28,7 @@ impl Catalog {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config {
             data_dir: dir.path().to_path_buf(),
+            admin_addr: "127.0.0.1:0".parse().unwrap(),
             ..Config::default()
         };
         let catalog = config.service_mut("catalog");

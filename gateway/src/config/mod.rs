@@ -63,15 +63,27 @@ impl Default for GatewayConfig {
 /// The public API of DESIGN.md: one prefix per resource, pricing owning
 /// both prices and promotions. Orders need a token; changing products and
 /// promotions needs an admin token; the rest is left to the services.
+/// The nodes' admin APIs (admin only): a service's deploys and rollbacks go
+/// to a node running that service (`admin-{service}`), tenant rules to one
+/// running pricing, the rest to any node (`admin`).
 pub fn default_routes() -> Vec<Route> {
-    vec![
+    let admin = |prefix: &str, service: &str| Route::new(prefix, service).admin(Methods::All);
+    let mut routes = vec![
         Route::new("/api/accounts", "account"),
         Route::new("/api/products", "catalog").admin(Methods::writes()),
         Route::new("/api/prices", "pricing"),
         Route::new("/api/promotions", "pricing").admin(Methods::writes()),
         Route::new("/api/orders", "order").protected(Methods::All),
-        Route::new("/admin", "admin").admin(Methods::All),
-    ]
+        admin("/admin", "admin"),
+        admin("/admin/tenants", "admin-pricing"),
+    ];
+    for service in ["account", "catalog", "order", "pricing"] {
+        routes.push(admin(
+            &format!("/admin/components/{service}"),
+            &format!("admin-{service}"),
+        ));
+    }
+    routes
 }
 
 #[cfg(test)]
@@ -82,7 +94,7 @@ mod tests {
     fn empty_document_is_the_default() {
         let config: GatewayConfig = serde_json::from_str("{}").unwrap();
         assert_eq!(config, GatewayConfig::default());
-        assert_eq!(config.routes.len(), 6);
+        assert_eq!(config.routes.len(), 11);
     }
 
     #[test]

@@ -20,6 +20,10 @@ pub const MAX_MEMORY_BYTES: usize = 10 << 20;
 /// the time even when the machine is busy.
 pub const DEADLINE: Duration = Duration::from_millis(50);
 
+/// Rule runs in flight at once in one host (the rule engine's instance
+/// pool; a run beyond it waits for a slot to free up).
+pub const MAX_CONCURRENT_RUNS: u32 = 256;
+
 /// How often the rule engine checks the deadline (and yields to other tasks
 /// on the thread).
 pub const TICK: Duration = Duration::from_millis(2);

@@ -1,7 +1,7 @@
 //! The tenants' rules: uploaded, checked, kept in the data dir (one file per
 //! tenant, so they survive a restart) and run on request.
 
-use super::limits::{Budget, MAX_COMPONENT_BYTES, TICK};
+use super::limits::{Budget, MAX_COMPONENT_BYTES, MAX_CONCURRENT_RUNS, MAX_MEMORY_BYTES, TICK};
 use super::metrics::RuleMetrics;
 use super::sandbox::{Outcome, Rule, RuleInput, RuleState};
 use crate::engine::{digest, spawn_epoch_ticker};
@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// Why an uploaded rule was refused.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +36,8 @@ pub struct RuleRegistry {
     linker: Linker<RuleState>,
     dir: Option<PathBuf>,
     rules: RwLock<HashMap<String, Arc<Rule>>>,
+    /// One permit per instance slot of the pool: runs beyond it wait.
+    slots: tokio::sync::Semaphore,
     budget: Budget,
     pub metrics: RuleMetrics,
 }
@@ -50,10 +52,25 @@ impl RuleRegistry {
 
     /// As [`open`](Self::open), with another fuel budget and deadline.
     pub async fn with_budget(dir: Option<&Path>, budget: Budget) -> Result<RuleRegistry> {
+        // Rules are small and run often: a pooling allocator with
+        // copy-on-write images makes a fresh instance per run cheap (slots
+        // sized to the memory cap; more runs at once than slots wait).
+        let mut pooling = PoolingAllocationConfig::default();
+        pooling
+            .total_component_instances(MAX_CONCURRENT_RUNS)
+            .total_core_instances(MAX_CONCURRENT_RUNS * 2)
+            .total_memories(MAX_CONCURRENT_RUNS)
+            .total_tables(MAX_CONCURRENT_RUNS * 2)
+            .total_stacks(MAX_CONCURRENT_RUNS)
+            .max_memory_size(MAX_MEMORY_BYTES)
+            .max_memories_per_component(1)
+            .linear_memory_keep_resident(64 << 10)
+            .pagemap_scan(wasmtime::Enabled::Auto);
         let mut config = Config::new();
         config
             .consume_fuel(true)
             .epoch_interruption(true)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling))
             .memory_init_cow(true);
         let engine = Engine::new(&config)
             .map_err(anyhow::Error::from)
@@ -64,6 +81,7 @@ impl RuleRegistry {
             engine,
             dir: dir.map(Path::to_path_buf),
             rules: RwLock::default(),
+            slots: tokio::sync::Semaphore::new(MAX_CONCURRENT_RUNS as usize),
             budget,
             metrics: RuleMetrics::default(),
         };
@@ -136,7 +154,13 @@ impl RuleRegistry {
         let Some(rule) = self.read().get(&input.tenant).cloned() else {
             return Outcome::NoRule;
         };
+        let slot = self
+            .slots
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         let outcome = rule.run(&self.engine, self.budget, input).await;
+        drop(slot);
         if let Outcome::Failed { kind, message } = &outcome {
             tracing::warn!(tenant = %input.tenant, digest = %rule.digest, %kind, "tenant rule stopped: {message}");
         }
@@ -158,6 +182,11 @@ impl RuleRegistry {
             .map_err(|e| Rejected::Invalid(format!("not a valid component: {e}")))?;
         let rule = Rule::new(&self.engine, &self.linker, &component, digest(bytes))
             .map_err(Rejected::Invalid)?;
+        let _slot = self
+            .slots
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         rule.check_instantiates(&self.engine, self.budget)
             .await
             .map_err(|why| Rejected::Invalid(format!("the rule cannot start: {why}")))?;

@@ -98,7 +98,11 @@ async fn deploy_list_roll_back_and_restart() {
         .await
         .assert_error(409, "no_earlier_version");
 
-    // The active version survives a restart: deploy again, restart, still b.
+    // The active version survives a restart, with its rollback history:
+    // deploy twice (3, 4), restart, still b at 4; rollback to 3, then 1.
+    deploy(&platform, "catalog", built::CATALOG_B)
+        .await
+        .assert_status(200);
     deploy(&platform, "catalog", built::CATALOG_B)
         .await
         .assert_status(200);
@@ -117,9 +121,20 @@ async fn deploy_list_roll_back_and_restart() {
         .iter()
         .filter(|v| v["service"] == "catalog" && v["active"] == true)
         .collect();
-    assert_eq!(active[0]["version"], 3, "{list:?}");
-    // And rolling back after the restart returns to the built-in one.
-    rollback(&platform, "catalog").await.assert_status(200);
+    assert_eq!(active[0]["version"], 4, "{list:?}");
+    let back = rollback(&platform, "catalog").await;
+    assert_eq!(
+        (back.status, back.body["version"].as_u64()),
+        (200, Some(3)),
+        "{back:?}"
+    );
+    assert_eq!(served_by(&platform).await.as_deref(), Some("b"));
+    let back = rollback(&platform, "catalog").await;
+    assert_eq!(
+        (back.status, back.body["version"].as_u64()),
+        (200, Some(1)),
+        "{back:?}"
+    );
     assert_eq!(served_by(&platform).await, None);
     drop(temp);
 }

@@ -151,17 +151,27 @@ impl Service {
         versions.all.sort_by_key(|v| v.number);
     }
 
-    /// Activates version `number` (at start-up, what was active before);
-    /// false if there is no such version.
-    pub fn activate(&self, number: u32) -> bool {
+    /// Version numbers in the order they were activated, the active last.
+    pub fn history(&self) -> Vec<u32> {
+        self.lock().history.clone()
+    }
+
+    /// At start-up: takes up the activation history saved before and
+    /// activates its last version. Versions no longer loaded are dropped
+    /// from it; false if the last one is not loaded.
+    pub fn resume(&self, history: &[u32]) -> bool {
         let mut versions = self.lock();
-        let Some(version) = versions.all.iter().find(|v| v.number == number).cloned() else {
+        let loaded = |n: &u32| versions.all.iter().find(|v| v.number == *n).cloned();
+        let Some(active) = history.last().and_then(loaded) else {
             return false;
         };
-        if versions.history.last() != Some(&number) {
-            versions.history.push(number);
-        }
-        self.active.store(version);
+        let history: Vec<u32> = history
+            .iter()
+            .copied()
+            .filter(|n| loaded(n).is_some())
+            .collect();
+        versions.history = history;
+        self.active.store(active);
         true
     }
 

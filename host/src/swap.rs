@@ -53,6 +53,10 @@ pub struct Deployer {
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Saved {
     active: u32,
+    /// Version numbers in the order they were activated (what rollback
+    /// walks back through), the active one last.
+    #[serde(default)]
+    history: Vec<u32>,
     versions: Vec<SavedVersion>,
 }
 
@@ -102,7 +106,8 @@ impl Deployer {
     }
 
     /// At start-up: loads the versions uploaded before (the built-in one is
-    /// already version 1) and activates the one that was active. The active
+    /// already version 1) and activates the one that was active, with the
+    /// rollback history it had. The active
     /// version failing to load is an error, never a silent return to the
     /// built-in one.
     pub async fn restore(&self, service: &Service) -> Result<()> {
@@ -144,7 +149,11 @@ impl Deployer {
                 }
             }
         }
-        if !service.activate(saved.active) {
+        let history = match saved.history.last() {
+            Some(&last) if last == saved.active => saved.history.clone(),
+            _ => vec![1, saved.active],
+        };
+        if !service.resume(&history) {
             anyhow::bail!(
                 "{}: the active version {} is not among the saved ones",
                 path.display(),
@@ -183,6 +192,7 @@ impl Deployer {
         let versions = service.versions();
         let saved = Saved {
             active: service.current().number,
+            history: service.history(),
             versions: versions
                 .iter()
                 .filter(|v| v.number > 1)

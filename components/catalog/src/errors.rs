@@ -148,6 +148,12 @@ impl From<ApiError> for Reply {
     }
 }
 
+impl From<crate::body::TooLarge> for ApiError {
+    fn from(e: crate::body::TooLarge) -> Self {
+        ApiError::PayloadTooLarge { limit: e.limit }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,11 +219,5 @@ mod tests {
             ApiError::Forbidden.to_reply().header("www-authenticate"),
             None
         );
-    }
-}
-
-impl From<crate::body::TooLarge> for ApiError {
-    fn from(e: crate::body::TooLarge) -> Self {
-        ApiError::PayloadTooLarge { limit: e.limit }
     }
 }

@@ -143,6 +143,12 @@ impl From<ApiError> for Reply {
     }
 }
 
+impl From<crate::body::TooLarge> for ApiError {
+    fn from(e: crate::body::TooLarge) -> Self {
+        ApiError::PayloadTooLarge { limit: e.limit }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -212,11 +218,5 @@ mod tests {
                 .contains("NOPE-1")
         );
         assert_eq!(ApiError::InvalidPromotion("why".into()).message(), "why");
-    }
-}
-
-impl From<crate::body::TooLarge> for ApiError {
-    fn from(e: crate::body::TooLarge) -> Self {
-        ApiError::PayloadTooLarge { limit: e.limit }
     }
 }

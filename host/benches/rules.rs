@@ -1,10 +1,14 @@
 //! The cost of running a tenant's pricing rule in the sandbox, as pricing
 //! pays it per quote line: look up the tenant's rule, a fresh store under
-//! the limits, instantiate, call `apply`. `sluice::rules` has no pricing
-//! around it here; scripts/bench-admin measures quotes end to end.
+//! the limits, instantiate, call `apply`; then whole quotes through
+//! pricing's `quote` export (a fresh pricing instance, its SQL reads, the
+//! `tenant-rules` import) for a tenant without and with a rule.
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use sluice::capabilities::links::{Link, LinkFaults};
 use sluice::components as built;
+use sluice::config::Config;
+use sluice::platform::{NodeOptions, start};
 use sluice::rules::{Outcome, RuleInput, RuleRegistry};
 
 fn input(tenant: &str) -> RuleInput {
@@ -57,5 +61,52 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+fn quotes(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        data_dir: dir.path().to_path_buf(),
+        front_door_threads: 1,
+        admin_addr: "127.0.0.1:0".parse().unwrap(),
+        ..Config::default()
+    };
+    config.service_mut("pricing").listen = Some("127.0.0.1:0".parse().unwrap());
+    let options = NodeOptions {
+        services: vec!["pricing".into()],
+        gateway: false,
+        admin: None,
+    };
+    let node = runtime.block_on(start(config, options)).unwrap();
+    let pricing = node.services["pricing"].clone();
+    let registry = pricing.caps.tenant_rules.registry.clone().unwrap();
+    runtime
+        .block_on(registry.put("bulk", built::RULE_BULK.to_vec()))
+        .unwrap();
+    let link = Link {
+        service: pricing,
+        faults: LinkFaults::default(),
+    };
+    let mut group = c.benchmark_group("quote export");
+    for (name, tenant) in [
+        ("tenant without a rule", "default"),
+        ("bulk discount rule", "bulk"),
+    ] {
+        group.bench_function(name, |b| {
+            b.to_async(&runtime).iter(|| async {
+                let price = link
+                    .quote("COF-FIL-002".into(), 10, tenant.into())
+                    .await
+                    .unwrap();
+                assert!(price.unit_price > 0);
+            })
+        });
+    }
+    group.finish();
+    runtime.block_on(node.shutdown()).unwrap();
+}
+
+criterion_group!(benches, bench, quotes);
 criterion_main!(benches);

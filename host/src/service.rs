@@ -193,13 +193,19 @@ impl Service {
         Ok((version, store, instance))
     }
 
-    /// Applies the component's schema migrations to its database and to
-    /// each of its shards, each in its own dialect, if it has both a
-    /// database and migrations. Idempotent.
+    /// Applies the active version's schema migrations to the service's
+    /// database and to each of its shards, each in its own dialect, if it
+    /// has both a database and migrations. Idempotent.
     pub async fn migrate(&self) -> Result<()> {
+        self.migrate_to(&self.current()).await
+    }
+
+    /// As [`migrate`](Self::migrate), with `version`'s migrations: a deploy
+    /// applies the new version's before any request reaches it.
+    pub async fn migrate_to(&self, version: &Version) -> Result<()> {
         let databases = self.caps.sql.db.iter().chain(&self.caps.shards.shards);
         for (n, db) in databases.enumerate() {
-            let migrations = self.migrations(db.dialect()).await?;
+            let migrations = self.migrations(version, db.dialect()).await?;
             let applied = apply_migrations(db.as_ref(), &migrations)
                 .await
                 .with_context(|| format!("migrating database {n} of {}", self.name))?;
@@ -210,10 +216,9 @@ impl Service {
         Ok(())
     }
 
-    /// The migrations the active version exports for `dialect` (none if it
-    /// exports no `schema`).
-    async fn migrations(&self, dialect: Dialect) -> Result<Vec<Migration>> {
-        let version = self.current();
+    /// The migrations `version` exports for `dialect` (none if it exports
+    /// no `schema`).
+    async fn migrations(&self, version: &Version, dialect: Dialect) -> Result<Vec<Migration>> {
         let Ok(indices) = schema::GuestIndices::new(&version.pre) else {
             return Ok(Vec::new());
         };

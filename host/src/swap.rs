@@ -3,8 +3,10 @@
 //!
 //! A deploy checks the component against the service's world (exports it
 //! must have, imports it may have), compiles it on a blocking thread through
-//! the compile cache and links it, all off the request path; only then does
-//! the service's active version change, with one atomic pointer swap.
+//! the compile cache, links it, and applies its schema migrations (new ones
+//! only; migrations add, so the running version keeps working), all off the
+//! request path; only then does the service's active version change, with
+//! one atomic pointer swap.
 //! Requests that started before keep the version they took; later ones get
 //! the new one. Nothing waits and nothing is dropped.
 //!
@@ -86,6 +88,10 @@ impl Deployer {
         bytes: Vec<u8>,
     ) -> Result<Arc<Version>, SwapError> {
         let version = self.prepare(&service.name, bytes.clone()).await?;
+        service
+            .migrate_to(&version)
+            .await
+            .map_err(|e| SwapError::Invalid(format!("its schema migrations failed: {e:#}")))?;
         let dir = self.dir.join(&service.name);
         let path = dir.join(format!("{}.wasm", version.digest));
         write_atomically(&path, &bytes).map_err(|e| SwapError::Storage(format!("{e:#}")))?;

@@ -195,5 +195,5 @@ async fn read_body(body: Incoming) -> Result<Bytes, Reply> {
     }
 }
 
-/// Keeps `Full` in scope for the reply module.
+/// The body of every admin response: whole, in memory.
 pub(crate) type Body = Full<Bytes>;

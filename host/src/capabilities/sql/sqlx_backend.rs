@@ -16,6 +16,12 @@ use super::{Dialect, Rows, SqlBackend, SqlConfig, SqlError, Statement, Value};
 /// A pooled database, one of the three engines.
 pub struct SqlxBackend {
     engine: Pools,
+    /// SQLite only: writers take turns here, in arrival order. SQLite has
+    /// one writer at a time; left to itself, a writer that finds the lock
+    /// taken sleeps and retries (its busy handler backs off up to 100 ms),
+    /// which under contention gives long, unfair tails. Readers never wait
+    /// (WAL).
+    writers: tokio::sync::Mutex<()>,
 }
 
 enum Pools {
@@ -74,7 +80,18 @@ impl SqlxBackend {
                 })
             }
         };
-        Ok(Self { engine })
+        Ok(Self {
+            engine,
+            writers: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// On SQLite, this writer's turn (held until the write commits).
+    async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.engine {
+            Pools::Sqlite(_) => Some(self.writers.lock().await),
+            _ => None,
+        }
     }
 
     /// Closes every connection; later calls fail with `Unavailable`.
@@ -103,10 +120,16 @@ impl SqlBackend for SqlxBackend {
     }
 
     fn execute(&self, sql: String, params: Vec<Value>) -> BoxFuture<'_, Result<u64, SqlError>> {
-        Box::pin(async move { on_engine!(&self.engine, r => r.execute(&sql, &params).await) })
+        Box::pin(async move {
+            let _turn = self.write_turn().await;
+            on_engine!(&self.engine, r => r.execute(&sql, &params).await)
+        })
     }
 
     fn batch(&self, statements: Vec<Statement>) -> BoxFuture<'_, Result<Vec<u64>, SqlError>> {
-        Box::pin(async move { on_engine!(&self.engine, r => r.batch(&statements).await) })
+        Box::pin(async move {
+            let _turn = self.write_turn().await;
+            on_engine!(&self.engine, r => r.batch(&statements).await)
+        })
     }
 }

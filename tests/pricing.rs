@@ -47,28 +47,13 @@ fn options(config: &str) -> Options {
 /// RFC 3339 UTC for the real now plus `delta_ms` (the platform's clock may
 /// be shifted from it by the test's configuration).
 fn at(delta_ms: i64) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    let secs = (now + delta_ms).div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let now = std::time::SystemTime::now();
+    let delta = std::time::Duration::from_millis(delta_ms.unsigned_abs());
+    sluice::swap::rfc3339(if delta_ms < 0 {
+        now - delta
+    } else {
+        now + delta
+    })
 }
 
 async fn send(

@@ -38,6 +38,23 @@ async fn quote(platform: &Platform, tenant: &str, qty: u32) -> Value {
     reply.body
 }
 
+/// Places an order of `qty` units by a new customer of `tenant`.
+async fn order_as(platform: &Platform, tenant: &str, qty: u32) -> Value {
+    let customer = token_for(&format!("c{}", unique()), "customer", tenant);
+    let items = serde_json::json!({"items": [{"sku": SKU, "qty": qty}]});
+    let order = platform
+        .send(
+            reqwest::Method::POST,
+            "/api/orders",
+            Some(&customer),
+            Some(&items),
+            &[],
+        )
+        .await;
+    assert_eq!(order.status, 201, "{order:?}");
+    order.body
+}
+
 fn unit_price(quote: &Value) -> i64 {
     quote["unit_price"].as_i64().unwrap()
 }
@@ -89,34 +106,13 @@ async fn example_rules_change_quotes_and_orders() {
     // Tenants without a rule are untouched.
     assert_eq!(unit_price(&quote(&platform, "default", 10).await), base);
 
-    // An order by a customer of the charm tenant is priced by its rule.
-    let customer = token_for(&format!("c{}", unique()), "customer", &charm);
-    let order = platform
-        .send(
-            reqwest::Method::POST,
-            "/api/orders",
-            Some(&customer),
-            Some(&serde_json::json!({"items": [{"sku": SKU, "qty": 2}]})),
-            &[],
-        )
-        .await;
-    assert_eq!(order.status, 201, "{order:?}");
-    assert_eq!(order.body["items"][0]["unit_price"], 1599);
-    assert_eq!(order.body["total"], 1599 * 2);
-    // And one of the bulk tenant's, by its quantity.
-    let customer = token_for(&format!("c{}", unique()), "customer", &bulk);
-    let order = platform
-        .send(
-            reqwest::Method::POST,
-            "/api/orders",
-            Some(&customer),
-            Some(&serde_json::json!({"items": [{"sku": SKU, "qty": 10}]})),
-            &[],
-        )
-        .await;
-    assert_eq!(order.status, 201, "{order:?}");
-    assert_eq!(order.body["items"][0]["unit_price"], 1568);
-    assert_eq!(order.body["total"], 15680);
+    // Orders by the tenants' customers are priced by their rules.
+    let order = order_as(&platform, &charm, 2).await;
+    assert_eq!(order["items"][0]["unit_price"], 1599);
+    assert_eq!(order["total"], 1599 * 2);
+    let order = order_as(&platform, &bulk, 10).await;
+    assert_eq!(order["items"][0]["unit_price"], 1568);
+    assert_eq!(order["total"], 15680);
 
     // Removing the rule restores the plain price; removing it twice is 404.
     let path = format!("/admin/tenants/{charm}/pricing-rule");

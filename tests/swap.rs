@@ -40,6 +40,17 @@ async fn rollback(platform: &Platform, service: &str) -> Reply {
         .await
 }
 
+/// Rolls catalog back and checks it landed on `version`, served by `build`.
+async fn rolled_back_to(platform: &Platform, version: u64, build: Option<&str>) {
+    let back = rollback(platform, "catalog").await;
+    assert_eq!(
+        (back.status, back.body["version"].as_u64()),
+        (200, Some(version)),
+        "{back:?}"
+    );
+    assert_eq!(served_by(platform).await.as_deref(), build);
+}
+
 #[tokio::test]
 async fn deploy_list_roll_back_and_restart() {
     let mut platform = Platform::start(Options::default());
@@ -87,13 +98,7 @@ async fn deploy_list_roll_back_and_restart() {
         );
     }
 
-    let back = rollback(&platform, "catalog").await;
-    assert_eq!(
-        (back.status, back.body["version"].as_u64()),
-        (200, Some(1)),
-        "{back:?}"
-    );
-    assert_eq!(served_by(&platform).await, None);
+    rolled_back_to(&platform, 1, None).await;
     rollback(&platform, "catalog")
         .await
         .assert_error(409, "no_earlier_version");
@@ -122,20 +127,8 @@ async fn deploy_list_roll_back_and_restart() {
         .filter(|v| v["service"] == "catalog" && v["active"] == true)
         .collect();
     assert_eq!(active[0]["version"], 4, "{list:?}");
-    let back = rollback(&platform, "catalog").await;
-    assert_eq!(
-        (back.status, back.body["version"].as_u64()),
-        (200, Some(3)),
-        "{back:?}"
-    );
-    assert_eq!(served_by(&platform).await.as_deref(), Some("b"));
-    let back = rollback(&platform, "catalog").await;
-    assert_eq!(
-        (back.status, back.body["version"].as_u64()),
-        (200, Some(1)),
-        "{back:?}"
-    );
-    assert_eq!(served_by(&platform).await, None);
+    rolled_back_to(&platform, 3, Some("b")).await;
+    rolled_back_to(&platform, 1, None).await;
     drop(temp);
 }
 

@@ -8,10 +8,10 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use sluice::bindings::stock;
 use sluice::capabilities::links::{Link, LinkFaults};
-use sluice::config::Config;
-use sluice::platform::{NodeOptions, start};
 use sluice::service::Service;
 use tokio::runtime::Builder;
+
+mod support;
 
 const SKU: &str = "COF-ESP-001";
 
@@ -34,23 +34,7 @@ fn bench(c: &mut Criterion) {
     let current = Builder::new_current_thread().enable_all().build().unwrap();
     let multi = Builder::new_multi_thread().enable_all().build().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config {
-        data_dir: dir.path().to_path_buf(),
-        front_door_threads: 1,
-        admin_addr: "127.0.0.1:0".parse().unwrap(),
-        ..Config::default()
-    };
-    config.service_mut("catalog").listen = Some("127.0.0.1:0".parse().unwrap());
-    let node = multi
-        .block_on(start(
-            config,
-            NodeOptions {
-                services: vec!["catalog".into()],
-                gateway: false,
-                admin: None,
-            },
-        ))
-        .unwrap();
+    let node = multi.block_on(support::one_service_node("catalog", dir.path()));
     let link = Link {
         service: node.services["catalog"].clone(),
         faults: LinkFaults::default(),

@@ -7,9 +7,9 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use sluice::capabilities::links::{Link, LinkFaults};
 use sluice::components as built;
-use sluice::config::Config;
-use sluice::platform::{NodeOptions, start};
 use sluice::rules::{Outcome, RuleInput, RuleRegistry};
+
+mod support;
 
 fn input(tenant: &str) -> RuleInput {
     RuleInput {
@@ -67,19 +67,7 @@ fn quotes(c: &mut Criterion) {
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config {
-        data_dir: dir.path().to_path_buf(),
-        front_door_threads: 1,
-        admin_addr: "127.0.0.1:0".parse().unwrap(),
-        ..Config::default()
-    };
-    config.service_mut("pricing").listen = Some("127.0.0.1:0".parse().unwrap());
-    let options = NodeOptions {
-        services: vec!["pricing".into()],
-        gateway: false,
-        admin: None,
-    };
-    let node = runtime.block_on(start(config, options)).unwrap();
+    let node = runtime.block_on(support::one_service_node("pricing", dir.path()));
     let pricing = node.services["pricing"].clone();
     let registry = pricing.caps.tenant_rules.registry.clone().unwrap();
     runtime

@@ -1,0 +1,22 @@
+//! Shared by the benchmarks: a node running one service, on free ports,
+//! with its data in `dir`.
+
+use sluice::config::Config;
+use sluice::platform::{Node, NodeOptions, start};
+use std::path::Path;
+
+pub async fn one_service_node(service: &str, dir: &Path) -> Node {
+    let mut config = Config {
+        data_dir: dir.to_path_buf(),
+        front_door_threads: 1,
+        admin_addr: "127.0.0.1:0".parse().unwrap(),
+        ..Config::default()
+    };
+    config.service_mut(service).listen = Some("127.0.0.1:0".parse().unwrap());
+    let options = NodeOptions {
+        services: vec![service.into()],
+        gateway: false,
+        admin: None,
+    };
+    start(config, options).await.unwrap()
+}

@@ -95,10 +95,16 @@ impl CompileCache {
 
     /// The compiled component for `bytes`, from the cache or compiled now.
     pub fn load(&self, engine: &Engine, bytes: &[u8]) -> Result<Component> {
+        self.load_as(engine, bytes, &digest(bytes))
+    }
+
+    /// As [`load`](Self::load), for a caller that already has the bytes'
+    /// [`digest`] (hashing a component of a few MB takes milliseconds).
+    pub fn load_as(&self, engine: &Engine, bytes: &[u8], digest: &str) -> Result<Component> {
         let Some(dir) = &self.dir else {
             return Ok(Component::new(engine, bytes)?);
         };
-        let path = dir.join(format!("{}-{}.cwasm", digest(bytes), self.engine_key));
+        let path = dir.join(format!("{digest}-{}.cwasm", self.engine_key));
         if path.exists() {
             // SAFETY: the file was written by `Component::serialize` of an
             // engine with the same compatibility hash, into the host's own
@@ -109,10 +115,7 @@ impl CompileCache {
             }
         }
         let component = Component::new(engine, bytes)?;
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, component.serialize()?)
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .with_context(|| format!("writing {}", path.display()))?;
+        crate::files::write_atomically(&path, &component.serialize()?)?;
         Ok(component)
     }
 }

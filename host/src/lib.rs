@@ -10,6 +10,7 @@ pub mod components;
 pub mod config;
 pub mod discovery;
 pub mod engine;
+mod files;
 pub mod frontdoor;
 pub mod linker;
 pub mod platform;

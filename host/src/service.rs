@@ -37,17 +37,18 @@ impl Version {
         bytes: &[u8],
         number: u32,
     ) -> Result<Version> {
+        let digest = digest(bytes);
         let component = cache
-            .load(linker.engine(), bytes)
+            .load_as(linker.engine(), bytes, &digest)
             .context("compiling the component")?;
-        Version::link(linker, &component, bytes, number)
+        Version::link(linker, &component, digest, number)
     }
 
-    /// Links a compiled component (`bytes` are its source, for the digest).
+    /// Links a compiled component whose bytes have the SHA-256 `digest`.
     pub fn link(
         linker: &Linker<ComponentState>,
         component: &Component,
-        bytes: &[u8],
+        digest: String,
         number: u32,
     ) -> Result<Version> {
         let pre = linker
@@ -64,7 +65,7 @@ impl Version {
         };
         Ok(Version {
             number,
-            digest: digest(bytes),
+            digest,
             loaded_at: SystemTime::now(),
             pre,
             proxy,

@@ -16,7 +16,8 @@
 //! binary.
 
 use crate::components::{World, world};
-use crate::engine::CompileCache;
+use crate::engine::{CompileCache, digest};
+use crate::files::write_atomically;
 use crate::service::{Service, Version};
 use crate::state::ComponentState;
 use anyhow::{Context as _, Result};
@@ -183,11 +184,12 @@ impl Deployer {
         let (linker, cache) = (self.linker.clone(), self.cache.clone());
         tokio::task::spawn_blocking(move || {
             let engine = linker.engine();
+            let digest = digest(&bytes);
             let component = cache
-                .load(engine, &bytes)
+                .load_as(engine, &bytes, &digest)
                 .map_err(|e| SwapError::Invalid(format!("not a valid component: {e:#}")))?;
             check_world(engine, &component, world)?;
-            Version::link(&linker, &component, &bytes, 0)
+            Version::link(&linker, &component, digest, 0)
                 .map_err(|e| SwapError::Invalid(format!("{e:#}")))
         })
         .await
@@ -245,15 +247,6 @@ pub fn check_world(engine: &Engine, component: &Component, world: &World) -> Res
         }
     }
     Ok(())
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().expect("a file in a directory");
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// `at` as RFC 3339 UTC, to the second.

@@ -5,6 +5,7 @@ use super::limits::{Budget, MAX_COMPONENT_BYTES, MAX_CONCURRENT_RUNS, MAX_MEMORY
 use super::metrics::RuleMetrics;
 use super::sandbox::{Outcome, Rule, RuleInput, RuleState};
 use crate::engine::{digest, spawn_epoch_ticker};
+use crate::files::write_atomically;
 use anyhow::{Context as _, Result};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -113,11 +114,8 @@ impl RuleRegistry {
         let rule = self.load(tenant, &bytes).await?;
         let digest = rule.digest.clone();
         if let Some(dir) = &self.dir {
-            let path = dir.join(format!("{tenant}.wasm"));
-            let tmp = dir.join(format!(".{tenant}.wasm.tmp"));
-            std::fs::write(&tmp, &bytes)
-                .and_then(|()| std::fs::rename(&tmp, &path))
-                .map_err(|e| Rejected::Storage(format!("{}: {e}", path.display())))?;
+            write_atomically(&dir.join(format!("{tenant}.wasm")), &bytes)
+                .map_err(|e| Rejected::Storage(format!("{e:#}")))?;
         }
         self.insert(tenant, rule);
         tracing::info!(%tenant, %digest, "tenant rule active");
@@ -242,7 +240,7 @@ mod tests {
             stored_tenant(Path::new("/d/acme.wasm")).as_deref(),
             Some("acme")
         );
-        assert_eq!(stored_tenant(Path::new("/d/.acme.wasm.tmp")), None);
+        assert_eq!(stored_tenant(Path::new("/d/acme.tmp")), None);
         assert_eq!(stored_tenant(Path::new("/d/notes.txt")), None);
     }
 }

@@ -80,6 +80,10 @@ fn main() {
         ));
     }
     out.push_str(&worlds(&root));
+    let services: Vec<&str> = COMPONENTS.iter().filter_map(|(_, _, s)| *s).collect();
+    out.push_str(&format!(
+        "/// Every service this build has, in the order the build lists them.\npub const SERVICES: &[&str] = &{services:?};\n"
+    ));
     out.push_str("/// (service name, component bytes) for every built-in service.\npub const ALL: &[(&str, &[u8])] = &[");
     for (_, constant, service) in COMPONENTS {
         if let Some(service) = service {

@@ -61,6 +61,7 @@ pub use config::{
 };
 pub use errors::GatewayError;
 pub use headers::RESERVED_PREFIX;
+pub use pool::{Lease, Pools};
 pub use ratelimit::{RATELIMIT_LIMIT, RATELIMIT_REMAINING, RATELIMIT_RESET};
 pub use request_id::{RequestId, X_REQUEST_ID};
 pub use resolver::{Resolver, StaticResolver};

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
-pub(crate) struct Pools {
+pub struct Pools {
     pools: HashMap<String, Pool>,
     kind: BalancerKind,
     breaker: Arc<BreakerConfig>,
@@ -35,14 +35,14 @@ struct Instance {
 }
 
 /// The right to send one request to one instance.
-pub(crate) struct Lease {
+pub struct Lease {
     instance: Arc<Instance>,
     breaker: Arc<BreakerConfig>,
     reported: bool,
 }
 
 impl Pools {
-    pub(crate) fn new<'a>(
+    pub fn new<'a>(
         services: impl IntoIterator<Item = &'a str>,
         kind: BalancerKind,
         breaker: &BreakerConfig,
@@ -61,7 +61,7 @@ impl Pools {
     /// An instance of `service` whose breaker admits a request, preferring
     /// instances not in `tried`. `NoHealthyInstance` when the resolver knows
     /// none or every one is ejected.
-    pub(crate) fn pick(
+    pub fn pick(
         &self,
         service: &str,
         resolver: &dyn Resolver,
@@ -186,13 +186,13 @@ impl Pool {
 }
 
 impl Lease {
-    pub(crate) fn addr(&self) -> SocketAddr {
+    pub fn addr(&self) -> SocketAddr {
         self.instance.addr
     }
 
     /// The attempt's outcome, for the breaker: `false` for a connection
     /// failure, a timeout or a 502/503/504.
-    pub(crate) fn report(&mut self, healthy: bool) {
+    pub fn report(&mut self, healthy: bool) {
         let mut breaker = lock(&self.instance.breaker);
         if healthy {
             breaker.on_success();

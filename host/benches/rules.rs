@@ -5,7 +5,7 @@
 //! `tenant-rules` import) for a tenant without and with a rule.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use sluice::capabilities::links::{Link, LinkFaults};
+use sluice::capabilities::links::Link;
 use sluice::components as built;
 use sluice::rules::{Outcome, RuleInput, RuleRegistry};
 
@@ -67,16 +67,13 @@ fn quotes(c: &mut Criterion) {
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let node = runtime.block_on(support::one_service_node("pricing", dir.path()));
+    let node = runtime.block_on(support::node(&["catalog", "pricing"], dir.path()));
     let pricing = node.services["pricing"].clone();
     let registry = pricing.caps.tenant_rules.registry.clone().unwrap();
     runtime
         .block_on(registry.put("bulk", built::RULE_BULK.to_vec()))
         .unwrap();
-    let link = Link {
-        service: pricing,
-        faults: LinkFaults::default(),
-    };
+    let link = Link::local(pricing);
     let mut group = c.benchmark_group("quote export");
     for (name, tenant) in [
         ("tenant without a rule", "default"),

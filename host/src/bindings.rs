@@ -9,6 +9,8 @@ mod generated {
         world: "sluice:platform/host",
         imports: { default: tracing },
         exports: { default: async },
+        // Calls between nodes carry the linked interfaces' values as JSON.
+        additional_derives: [serde::Serialize, serde::Deserialize],
     });
 }
 
@@ -23,15 +25,15 @@ mod rule_world {
     });
 }
 
-pub use generated::exports::sluice::platform::{accounts, quote, schema, stock};
+pub use generated::exports::sluice::platform::{accounts, products, quote, schema, stock};
 pub use generated::sluice::platform::{
     cache, clock, config, log, rate_limit, shards, sql, tenant_rules, token,
 };
 pub use rule_world::exports::sluice::platform::rule;
 
 /// The imported side of the interfaces one component exports and another
-/// imports (`stock`, `quote`): the host implements these by calling the
-/// exporting service (see `capabilities::links`).
+/// imports (`stock`, `quote`, `products`): the host implements these by
+/// calling the exporting service (see `capabilities::links`).
 pub mod linked {
-    pub use super::generated::sluice::platform::{quote, stock};
+    pub use super::generated::sluice::platform::{products, quote, stock};
 }

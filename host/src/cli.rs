@@ -14,6 +14,9 @@ Environment:
   SLUICE_ADMIN_ADDR             the node's admin API address (default 127.0.0.1:8085)
   SLUICE_<SERVICE>_ADDR         a service's address, e.g. SLUICE_ACCOUNT_ADDR (default 8081..8084)
   SLUICE_<SERVICE>_DATABASE_URL a service's database: sqlite://…, postgres://…, mysql://…
+  SLUICE_<SERVICE>_SHARDS       a sharded service's databases, comma-separated (SLUICE_ORDER_SHARDS)
+  SLUICE_CONSUL_ADDR            find other nodes through Consul, e.g. http://127.0.0.1:8500
+  SLUICE_ADVERTISE_IP           the IP other nodes dial this node's services at
   SLUICE_REDIS_URL              use Redis for the cache capability
   SLUICE_JWT_SECRET             token signing secret (default: generated into the data dir)
   SLUICE_ADMIN_EMAIL, SLUICE_ADMIN_PASSWORD
@@ -154,7 +157,7 @@ pub async fn main(cli: Cli) -> Result<()> {
 
 /// The built-in services this build has components for.
 fn available_services() -> Vec<String> {
-    crate::components::SERVICES
+    crate::manifest::services()
         .iter()
         .filter(|s| crate::components::builtin(s).is_some())
         .map(|s| s.to_string())

@@ -14,14 +14,6 @@ pub struct World {
     pub exports: &'static [&'static str],
 }
 
-/// The world of `service`.
-pub fn world(service: &str) -> Option<&'static World> {
-    WORLDS.iter().find(|w| w.name == service)
-}
-
-/// Every service this host knows, in start-up order (callees first).
-pub const SERVICES: &[&str] = &["account", "catalog", "pricing", "order"];
-
 /// The built-in component of `service`, if this build has one.
 pub fn builtin(service: &str) -> Option<&'static [u8]> {
     ALL.iter()

@@ -29,6 +29,8 @@ pub struct Config {
     pub clock: ClockConfig,
     /// Where services find each other (embedded, static or Consul).
     pub discovery: crate::discovery::DiscoveryConfig,
+    /// Calls of linked imports to services on other nodes.
+    pub calls: crate::capabilities::links::CallConfig,
     /// Most component instances alive at once (the pooling allocator's size).
     pub max_instances: u32,
     /// Threads serving each service's port, each with its own runtime
@@ -71,6 +73,7 @@ impl Default for Config {
             cache: CacheConfig::default(),
             clock: ClockConfig::default(),
             discovery: Default::default(),
+            calls: Default::default(),
             max_instances: 1000,
             front_door_threads: 0,
             services: BTreeMap::new(),
@@ -131,7 +134,7 @@ impl Config {
         if let Some(addr) = var("SLUICE_ADMIN_ADDR") {
             self.admin_addr = parse_addr("SLUICE_ADMIN_ADDR", &addr)?;
         }
-        for service in crate::components::SERVICES {
+        for service in crate::manifest::services() {
             let upper = service.to_uppercase();
             if let Some(addr) = var(&format!("SLUICE_{upper}_ADDR")) {
                 self.service_mut(service).listen =
@@ -239,10 +242,10 @@ impl Config {
                 .faults
                 .validate()
                 .map_err(|e| anyhow::anyhow!("[services.{name}] {e}"))?;
-            if !crate::components::SERVICES.contains(&name.as_str()) {
+            if !crate::manifest::is_service(name) {
                 bail!(
                     "unknown service `{name}` in the configuration (known: {})",
-                    crate::components::SERVICES.join(", ")
+                    crate::manifest::services().join(", ")
                 );
             }
         }

@@ -1,13 +1,16 @@
 //! The HTTP front door of a service: hyper accepts connections and hands
 //! each request to a fresh component instance (wasmtime-wasi-http's
 //! `ProxyHandler`, reusing no instance), with TCP_NODELAY and graceful
-//! shutdown. A trap answers 500 for that request only.
+//! shutdown. A trap answers 500 for that request only. Two paths the host
+//! answers itself: the health check, and calls from other nodes into the
+//! service's typed exports (`links::CALL_PREFIX`).
 
+use crate::capabilities::links::{CALL_PREFIX, MAX_CALL_BYTES, answer_call};
 use crate::service::Service;
 use crate::state::ComponentState;
 use anyhow::Result;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
@@ -80,6 +83,10 @@ async fn handle(
         let body = format!(r#"{{"status":"ok","service":"{service}"}}"#);
         return json_response(200, Bytes::from(body));
     }
+    if let Some(function) = request.uri().path().strip_prefix(CALL_PREFIX) {
+        let function = function.to_string();
+        return node_call(&handler.state().service, &function, request).await;
+    }
     let request_id = request.headers().get("x-request-id").cloned();
     let request = request.map(|body| body.map_err(Into::into).boxed_unsync());
     match handler.handle((), request).await {
@@ -94,6 +101,33 @@ async fn handle(
             response
         }
     }
+}
+
+/// A call from another node on the internal route (`links::answer_call`).
+async fn node_call(
+    service: &Arc<Service>,
+    function: &str,
+    request: hyper::Request<hyper::body::Incoming>,
+) -> hyper::Response<WasiBody> {
+    let (parts, body) = request.into_parts();
+    let authorization = parts
+        .headers
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let args = match Limited::new(body, MAX_CALL_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            let body = r#"{"error":"invalid_arguments","message":"the call's body is unreadable or over 1 MiB"}"#;
+            return json_response(400, Bytes::from_static(body.as_bytes()));
+        }
+    };
+    let (status, body) = if parts.method == hyper::Method::POST {
+        answer_call(service, function, authorization, &args).await
+    } else {
+        let body = r#"{"error":"method_not_allowed","message":"calls are POSTed"}"#;
+        (405, body.as_bytes().to_vec())
+    };
+    json_response(status, Bytes::from(body))
 }
 
 fn internal_error() -> hyper::Response<WasiBody> {

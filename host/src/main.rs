@@ -2,7 +2,25 @@
 
 use clap::Parser;
 
-fn main() -> anyhow::Result<()> {
+/// Errors an operator causes (a port in use, a bad value, a database that
+/// does not answer) print as one line, their causes joined; a backtrace
+/// only with `RUST_BACKTRACE=1`.
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            let backtrace = std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0");
+            if backtrace {
+                eprintln!("sluice: {error:?}");
+            } else {
+                eprintln!("sluice: {error:#}");
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SLUICE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()

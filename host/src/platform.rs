@@ -9,7 +9,7 @@ use crate::capabilities::ServiceCapabilities;
 use crate::capabilities::cache;
 use crate::capabilities::clock::ClockState;
 use crate::capabilities::config::ConfigState;
-use crate::capabilities::links::{Link, LinksState};
+use crate::capabilities::links::{Callee, Link, LinksState, RemoteService};
 use crate::capabilities::rate_limit::LocalRateLimiter;
 use crate::capabilities::sql::{SqlConfig, connect};
 use crate::capabilities::token::{TokenError, TokenKeys};
@@ -20,11 +20,11 @@ use crate::rules::RuleRegistry;
 use crate::service::{Service, Version};
 use crate::swap::Deployer;
 use crate::threads::FrontDoors;
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use sluice_gateway::{AuthError, Authenticator, Gateway, Identity};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -50,14 +50,32 @@ pub struct Node {
     registrations: Vec<Registration>,
     stop: watch::Sender<bool>,
     tasks: JoinSet<Result<()>>,
+    /// The data dir is this node's until it is dropped.
+    _lock: crate::preflight::DataDirLock,
+}
+
+/// Every address `options` makes the node listen on, with what for.
+fn listen_addrs(config: &Config, options: &NodeOptions) -> Vec<(String, SocketAddr)> {
+    let mut addrs: Vec<(String, SocketAddr)> = options
+        .services
+        .iter()
+        .map(|name| (format!("the {name} service"), config.service_addr(name)))
+        .collect();
+    if !options.services.is_empty() {
+        addrs.push(("the admin API".into(), config.admin_addr));
+    }
+    if options.gateway {
+        addrs.push(("the gateway".into(), config.gateway.listen));
+    }
+    addrs
 }
 
 /// Brings a node up: every service ready (migrated, admin provisioned) and
 /// listening before the gateway starts taking requests.
 pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
     config.validate()?;
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating the data dir {}", config.data_dir.display()))?;
+    crate::preflight::check_addrs_free(&listen_addrs(&config, &options))?;
+    let lock = crate::preflight::lock_data_dir(&config.data_dir)?;
     let (stop, stopped) = watch::channel(false);
     let mut tasks = JoinSet::new();
     let mut service_addrs = BTreeMap::new();
@@ -81,12 +99,16 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
             )),
             false => None,
         };
-        let shared = Shared::new(&config, token.clone(), rules.clone())?;
+        let shared = Shared::new(&config, token.clone(), rules.clone(), discovery.clone())?;
         let threads = match config.front_door_threads {
             0 => crate::threads::default_threads(),
             n => n,
         };
-        for name in &start_order(&options.services) {
+        if config.discovery.backend == DiscoveryBackend::Embedded {
+            register_elsewhere(&config, discovery.as_ref(), &options.services, false).await?;
+        }
+        for name in &crate::manifest::start_order(&options.services)? {
+            refuse_local_replicas(&config, discovery.as_ref(), name).await?;
             let bytes = crate::components::builtin(name)
                 .with_context(|| format!("this build has no `{name}` component"))?;
             let caps = shared.capabilities(&config, name, &services).await?;
@@ -142,20 +164,8 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
 
     let gateway_addr = if options.gateway {
         if config.discovery.backend == DiscoveryBackend::Embedded {
-            // Services this node does not run are at their configured addresses.
-            for service in crate::components::SERVICES {
-                if !service_addrs.contains_key(*service) {
-                    let at = Registration::new(*service, config.service_addr(service));
-                    discovery.register(&at).await?;
-                }
-            }
-            if admin_addr.is_none() {
-                for name in admin_names(crate::components::SERVICES.iter()) {
-                    discovery
-                        .register(&Registration::new(name, config.admin_addr))
-                        .await?;
-                }
-            }
+            let running: Vec<String> = service_addrs.keys().cloned().collect();
+            register_elsewhere(&config, discovery.as_ref(), &running, admin_addr.is_none()).await?;
         }
         let routed: Vec<&str> = config
             .gateway
@@ -178,6 +188,7 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
     };
 
     Ok(Node {
+        _lock: lock,
         gateway_addr,
         admin_addr,
         service_addrs,
@@ -213,13 +224,18 @@ fn stopped_signal(stopped: &watch::Receiver<bool>) -> impl Future<Output = ()> +
 }
 
 /// What every service of a node shares: the cache connection, the token
-/// keys and the clock.
+/// keys, the clock, and the way to other nodes.
 struct Shared {
     cache: Arc<dyn crate::capabilities::cache::CacheBackend>,
     token: Arc<TokenKeys>,
     clock: ClockState,
     /// The tenants' pricing rules, when this node runs pricing.
     rules: Option<Arc<RuleRegistry>>,
+    discovery: Arc<dyn Discovery>,
+    /// One pooled HTTP client for every call to another node.
+    client: reqwest::Client,
+    /// Services on other nodes, by name, shared by their callers here.
+    remotes: Mutex<BTreeMap<String, Arc<RemoteService>>>,
 }
 
 /// The gateway verifies bearer tokens with the host's keys.
@@ -244,13 +260,40 @@ impl Shared {
         config: &Config,
         token: Arc<TokenKeys>,
         rules: Option<Arc<RuleRegistry>>,
+        discovery: Arc<dyn Discovery>,
     ) -> Result<Shared> {
         Ok(Shared {
             cache: cache::build(&config.cache)?,
             token,
             clock: ClockState::new(&config.clock),
             rules,
+            discovery,
+            client: reqwest::Client::builder()
+                .tcp_nodelay(true)
+                .pool_idle_timeout(std::time::Duration::from_secs(30))
+                .build()
+                .context("building the HTTP client for calls to other nodes")?,
+            remotes: Mutex::default(),
         })
+    }
+
+    /// `service` on other nodes (one per service, so its breakers are shared
+    /// by every caller in this node).
+    fn remote(&self, config: &Config, service: &str) -> Arc<RemoteService> {
+        let mut remotes = self.remotes.lock().unwrap_or_else(|p| p.into_inner());
+        remotes
+            .entry(service.to_string())
+            .or_insert_with(|| {
+                Arc::new(RemoteService::new(
+                    service,
+                    self.discovery.clone(),
+                    Arc::new(self.token.for_nodes()),
+                    self.client.clone(),
+                    &config.gateway.breaker,
+                    config.calls.clone(),
+                ))
+            })
+            .clone()
     }
 
     /// The capabilities of service `name`: its database and shards, its
@@ -296,12 +339,37 @@ impl Shared {
         caps.config = ConfigState {
             settings: Arc::new(config.settings(name)),
         };
-        caps.links = links(config, name, running)?;
+        caps.links = links(self, config, name, running);
         if name == "pricing" {
             caps.tenant_rules.registry = self.rules.clone();
         }
         Ok(caps)
     }
+}
+
+/// With embedded discovery, where the services this node does not run are:
+/// their configured addresses (and the admin API's, if `admin`), for the
+/// gateway and for linked calls to other nodes.
+async fn register_elsewhere(
+    config: &Config,
+    discovery: &dyn Discovery,
+    running: &[String],
+    admin: bool,
+) -> Result<()> {
+    for service in crate::manifest::services() {
+        if !running.iter().any(|r| r == service) {
+            let at = Registration::new(*service, config.service_addr(service));
+            discovery.register(&at).await?;
+        }
+    }
+    if admin {
+        for name in admin_names(crate::manifest::services().iter()) {
+            discovery
+                .register(&Registration::new(name, config.admin_addr))
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// The names a node's admin API registers under: `admin`, and
@@ -313,41 +381,84 @@ fn admin_names(services: impl Iterator<Item = impl AsRef<str>>) -> Vec<String> {
     names
 }
 
-/// The services whose exports `name` imports, by interface (DESIGN.md: order
-/// calls catalog's `stock` and pricing's `quote`).
-fn linked_services(name: &str) -> &'static [(&'static str, &'static str)] {
-    match name {
-        "order" => &[("stock", "catalog"), ("quote", "pricing")],
-        _ => &[],
-    }
-}
-
-/// Links `name`'s imports to the services of this node that export them.
+/// Links `name`'s imports (read from the WIT worlds) to the services that
+/// export them: in-process when this node runs the callee, else remote.
 fn links(
+    shared: &Shared,
     config: &Config,
     name: &str,
     running: &BTreeMap<String, Arc<Service>>,
-) -> Result<LinksState> {
+) -> LinksState {
     let mut links = LinksState::default();
-    for (interface, callee) in linked_services(name) {
-        let service = running.get(*callee).with_context(|| {
-            format!("the {name} service calls {callee} in-process: run {callee} in the same node")
-        })?;
-        let link = Some(Link {
-            service: service.clone(),
+    for (interface, callee) in crate::manifest::links(name) {
+        let target = match running.get(callee) {
+            Some(service) => Callee::Local(service.clone()),
+            None => Callee::Remote(shared.remote(config, callee)),
+        };
+        let link = Link {
+            callee: target,
             faults: config.faults(callee),
-        });
-        match *interface {
-            "stock" => links.stock = link,
-            _ => links.quote = link,
-        }
+        };
+        links.insert(interface, link);
     }
-    Ok(links)
+    links
 }
 
-/// Services in start-up order: those others call come before their callers.
-fn start_order(services: &[String]) -> Vec<String> {
-    let mut ordered = services.to_vec();
-    ordered.sort_by_key(|name| !linked_services(name).is_empty());
-    ordered
+/// Refuses to run `name` with node-local state while discovery shows the
+/// service on another node: a SQLite database (each replica would keep its
+/// own stock, orders or accounts, and they would drift apart), or, for a
+/// service whose world imports `cache`, the in-process cache (a change made
+/// on one replica would not invalidate the others' entries).
+async fn refuse_local_replicas(
+    config: &Config,
+    discovery: &dyn Discovery,
+    name: &str,
+) -> Result<()> {
+    if config.discovery.backend == DiscoveryBackend::Embedded {
+        return Ok(());
+    }
+    let mut urls = config.shard_urls(name);
+    let explicit = config
+        .services
+        .get(name)
+        .is_some_and(|s| s.database.is_some());
+    if urls.is_empty() || explicit {
+        urls.push(config.database_url(name));
+    }
+    let sqlite = urls.iter().any(|url| url.starts_with("sqlite:"));
+    let caches = crate::manifest::world(name).is_some_and(|w| {
+        w.imports
+            .iter()
+            .any(|i| crate::manifest::interface_name(i) == Some("cache"))
+    });
+    let local_cache = caches && matches!(config.cache, cache::CacheConfig::InProcess { .. });
+    if !sqlite && !local_cache {
+        return Ok(());
+    }
+    let here = config.discovery.advertised(config.service_addr(name));
+    let others: Vec<String> = discovery
+        .instances(name)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|addr| here.port() == 0 || *addr != here)
+        .map(|addr| addr.to_string())
+        .collect();
+    if others.is_empty() {
+        return Ok(());
+    }
+    let others = others.join(", ");
+    if sqlite {
+        bail!(
+            "{name} runs on another node too ({others}), and this node would keep its data in a \
+             local SQLite file: replicas must share one database; set SLUICE_{}_DATABASE_URL \
+             (or [services.{name}] database/shards) to PostgreSQL or MySQL",
+            name.to_uppercase()
+        );
+    }
+    bail!(
+        "{name} runs on another node too ({others}), and this node would cache in its own \
+         memory, where the other replicas' changes do not reach: set SLUICE_REDIS_URL \
+         (or [cache] kind = \"redis\")"
+    );
 }

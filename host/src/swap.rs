@@ -15,9 +15,10 @@
 //! times, which is active). Version 1 is always the component built into the
 //! binary.
 
-use crate::components::{World, world};
+use crate::components::World;
 use crate::engine::{CompileCache, digest};
 use crate::files::write_atomically;
+use crate::manifest::world;
 use crate::service::{Service, Version};
 use crate::state::ComponentState;
 use anyhow::{Context as _, Result};

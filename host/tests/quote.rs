@@ -48,10 +48,12 @@ impl Pricing {
         let service = config.service_mut("pricing");
         service.listen = Some("127.0.0.1:0".parse().unwrap());
         service.database = database;
+        // Base prices come from catalog's product lookup.
+        config.service_mut("catalog").listen = Some("127.0.0.1:0".parse().unwrap());
         let node = platform::start(
             config,
             NodeOptions {
-                services: vec!["pricing".into()],
+                services: vec!["catalog".into(), "pricing".into()],
                 gateway: false,
                 admin: None,
             },

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod db;
 
 use serde_json::Value;
@@ -76,40 +77,8 @@ impl Platform {
         for (k, v) in &options.env {
             command.env(k, v);
         }
-        let mut child = command.spawn().expect("starting sluice");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut gateway = None;
-        let mut services = BTreeMap::new();
-        loop {
-            let line = match rx.recv_timeout(Duration::from_secs(120)) {
-                Ok(line) => line,
-                Err(_) => {
-                    let _ = child.kill();
-                    panic!("sluice did not become ready: {:?}", child.wait());
-                }
-            };
-            if line == "sluice: ready" {
-                break;
-            }
-            if let Some(rest) = line.strip_prefix("sluice: ")
-                && let Some((name, url)) = rest.split_once(" listening on ")
-            {
-                if name == "gateway" {
-                    gateway = Some(url.to_string());
-                } else {
-                    services.insert(name.to_string(), url.to_string());
-                }
-            }
-        }
+        let (child, mut services) = spawn_until_ready(command);
+        let gateway = services.remove("gateway");
         Platform {
             child: Some(child),
             gateway: gateway.expect("the gateway address"),
@@ -118,6 +87,23 @@ impl Platform {
             _temp: temp,
             client: reqwest::Client::new(),
         }
+    }
+
+    /// A client of a gateway this value does not own (a cluster's).
+    pub fn client(gateway: String) -> Platform {
+        Platform {
+            child: None,
+            gateway,
+            services: BTreeMap::new(),
+            data_dir: PathBuf::new(),
+            _temp: None,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// Another client of the same gateway (for concurrent tasks).
+    pub fn clone_client(&self) -> Platform {
+        Platform::client(self.gateway.clone())
     }
 
     /// Stops the platform with SIGTERM and returns its exit status.
@@ -229,7 +215,42 @@ impl Drop for Platform {
     }
 }
 
-fn unsafe_sigterm(pid: u32) {
+/// Starts `command` (a `sluice` node, stdout piped) and waits until it
+/// prints `sluice: ready`: the child, and what it listens on by name
+/// (`gateway`, `admin`, each service) as base URLs.
+pub fn spawn_until_ready(mut command: Command) -> (Child, BTreeMap<String, String>) {
+    let mut child = command.spawn().expect("starting sluice");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut listening = BTreeMap::new();
+    loop {
+        let line = match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("sluice did not become ready: {:?}", child.wait());
+            }
+        };
+        if line == "sluice: ready" {
+            return (child, listening);
+        }
+        if let Some(rest) = line.strip_prefix("sluice: ")
+            && let Some((name, url)) = rest.split_once(" listening on ")
+        {
+            listening.insert(name.to_string(), url.to_string());
+        }
+    }
+}
+
+pub fn unsafe_sigterm(pid: u32) {
     let _ = Command::new("kill")
         .arg("-TERM")
         .arg(pid.to_string())

@@ -1,6 +1,7 @@
 //! The wasm-only glue: bindings for world `sluice:platform/catalog`, the
 //! imports behind the [`ports`](crate::ports) traits, and the exports
-//! (`wasi:http/handler`, `schema`, `stock`) handed to the plain modules.
+//! (`wasi:http/handler`, `schema`, `stock`, `products`) handed to the plain
+//! modules.
 
 wit_bindgen::generate!({
     path: "../../wit",
@@ -9,11 +10,12 @@ wit_bindgen::generate!({
 });
 
 use crate::body::BodySource;
+use crate::lookup::LookupError;
 use crate::migrations::{self, Dialect};
 use crate::ports::{self, CacheError, Claims, Level, Rows, SqlError, Statement, TokenError, Value};
 use crate::reply::Reply;
 use crate::stock::StockError;
-use exports::sluice::platform::{schema, stock};
+use exports::sluice::platform::{products, schema, stock};
 use exports::wasi::http::handler;
 use sluice::platform::{cache, clock, config, log, sql, token};
 use wasi::http::types::{ErrorCode, Fields, Method, Request, Response};
@@ -87,6 +89,20 @@ fn to_stock_error(e: StockError) -> stock::Error {
         StockError::Invalid(m) => stock::Error::Invalid(m),
         StockError::Conflict(m) => stock::Error::Conflict(m),
         StockError::Unavailable(m) => stock::Error::Unavailable(m),
+    }
+}
+
+impl products::Guest for Component {
+    async fn lookup(sku: String) -> Result<Option<products::Product>, products::Error> {
+        match crate::lookup::lookup(&Imports, &sku).await {
+            Ok(found) => Ok(found.map(|p| products::Product {
+                sku: p.sku,
+                name: p.name,
+                base_price: p.base_price,
+                currency: p.currency,
+            })),
+            Err(LookupError::Unavailable(m)) => Err(products::Error::Unavailable(m)),
+        }
     }
 }
 

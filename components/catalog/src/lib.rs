@@ -1,12 +1,14 @@
 //! The catalog service of sluice: the product catalogue (list, get, admin
-//! create and update), its seed, and stock control for other services, as a
-//! `wasm32-wasip2` component exporting the WASIp3 `wasi:http/handler`,
-//! `schema` and `stock`.
+//! create and update), its seed, stock control for other services and
+//! product lookups (catalog is the one source of products and base prices;
+//! pricing reads them through [`lookup`]), as a `wasm32-wasip2` component
+//! exporting the WASIp3 `wasi:http/handler`, `schema`, `stock` and
+//! `products`.
 //!
 //! The business logic is plain Rust over the traits in [`ports`], unit
 //! tested natively; the `component` module (wasm only) binds those traits
-//! to the WIT imports and the exports to [`handler`], [`migrations`] and
-//! [`stock`].
+//! to the WIT imports and the exports to [`handler`], [`migrations`],
+//! [`stock`] and [`lookup`].
 
 pub mod auth;
 pub mod body;
@@ -14,6 +16,7 @@ pub mod cached;
 pub mod errors;
 pub mod failure;
 pub mod handler;
+pub mod lookup;
 pub mod migrations;
 pub mod ports;
 pub mod products;

@@ -1,6 +1,7 @@
 //! The wasm-only glue: bindings for world `sluice:platform/pricing`, the
 //! imports behind the [`ports`](crate::ports) traits, and the exports
 //! (`wasi:http/handler`, `schema`, `quote`) handed to the plain modules.
+//! Catalog's `products` import backs [`ports::Host::lookup_product`].
 
 wit_bindgen::generate!({
     path: "../../wit",
@@ -11,13 +12,15 @@ wit_bindgen::generate!({
 use crate::body::BodySource;
 use crate::claims::{ClaimError, ClaimLine};
 use crate::migrations::{self, Dialect};
-use crate::ports::{self, Claims, Level, Rows, SqlError, Statement, TokenError, Value};
+use crate::ports::{
+    self, Claims, Level, LookupError, Product, Rows, SqlError, Statement, TokenError, Value,
+};
 use crate::quote::{AdjustmentKind, QuoteError};
 use crate::reply::Reply;
 use crate::rules::{RuleInput, RuleOutcome, RuleOutput};
 use exports::sluice::platform::{quote, schema};
 use exports::wasi::http::handler;
-use sluice::platform::{clock, log, sql, tenant_rules, token};
+use sluice::platform::{clock, log, products, sql, tenant_rules, token};
 use wasi::http::types::{ErrorCode, Fields, Method, Request, Response};
 use wit_bindgen::StreamReader;
 
@@ -85,6 +88,8 @@ impl quote::Guest for Component {
             Err(QuoteError::InvalidQuantity(n)) => Err(quote::Error::InvalidQuantity(n)),
             Err(QuoteError::InvalidTenant(t)) => Err(quote::Error::InvalidTenant(t)),
             Err(QuoteError::Store(e)) => Err(quote::Error::Unavailable(e.to_string())),
+            Err(QuoteError::Catalog(e)) => Err(quote::Error::Unavailable(e.to_string())),
+            Err(QuoteError::BadProduct(why)) => Err(quote::Error::Unavailable(why)),
             Err(QuoteError::Overflow) => {
                 Err(quote::Error::Unavailable("the total overflows".into()))
             }
@@ -274,6 +279,20 @@ impl ports::Host for Imports {
             }),
             Err(token::Error::Invalid) => Err(TokenError::Invalid),
             Err(token::Error::Expired) => Err(TokenError::Expired),
+        }
+    }
+
+    /// Catalog's product lookup (`products.lookup`), linked by the host to
+    /// a catalog instance in this process or on another node.
+    async fn lookup_product(&self, sku: &str) -> Result<Option<Product>, LookupError> {
+        match products::lookup(sku.to_string()).await {
+            Ok(found) => Ok(found.map(|p| Product {
+                sku: p.sku,
+                name: p.name,
+                base_price: p.base_price,
+                currency: p.currency,
+            })),
+            Err(products::Error::Unavailable(m)) => Err(LookupError::Unavailable(m)),
         }
     }
 

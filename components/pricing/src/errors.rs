@@ -15,7 +15,7 @@ pub enum ApiError {
     InvalidTenant,
     /// A promotion breaks a rule; the string says which.
     InvalidPromotion(String),
-    /// No price is known for this sku (a quote, or a promotion's sku).
+    /// Catalog has no product with this sku (a quote, or a promotion's sku).
     UnknownSku(String),
     /// No promotion has this id.
     UnknownPromotion(String),
@@ -39,7 +39,7 @@ pub enum ApiError {
     },
     /// No such path.
     NotFound,
-    /// The database could not be reached.
+    /// The database or catalog's product lookup could not be reached.
     Unavailable,
     /// Anything else that went wrong on our side (already logged).
     Internal,
@@ -115,7 +115,9 @@ impl ApiError {
                 format!("method not allowed here; allowed: {allow}")
             }
             ApiError::NotFound => "no such resource".into(),
-            ApiError::Unavailable => "the pricing database is unavailable; try again later".into(),
+            ApiError::Unavailable => {
+                "pricing is unavailable (its database or the catalog); try again later".into()
+            }
             ApiError::Internal => "internal error".into(),
         }
     }

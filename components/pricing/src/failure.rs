@@ -2,7 +2,7 @@
 //! client only as `unavailable` or `internal` (no SQL text).
 
 use crate::errors::ApiError;
-use crate::ports::{Host, Level, SqlError};
+use crate::ports::{Host, Level, LookupError, SqlError};
 use crate::store::StoreError;
 
 /// A database error during `what`: 503 if the database is unreachable,
@@ -35,6 +35,18 @@ pub fn store(host: &impl Host, what: &str, err: &StoreError) -> ApiError {
         StoreError::Sql(e) => sql(host, what, e),
         StoreError::BadRow(_) => internal(host, what, &err.to_string()),
     }
+}
+
+/// Catalog's product lookup failed during `what`: logged, 503 (the same
+/// answer as an unreachable database: the client may try again).
+pub fn catalog(host: &impl Host, what: &str, err: &LookupError) -> ApiError {
+    let detail = err.to_string();
+    host.log(
+        Level::Warn,
+        "catalog unavailable",
+        &[("during", what), ("error", &detail)],
+    );
+    ApiError::Unavailable
 }
 
 /// Any other internal failure during `what`: logged, 500.

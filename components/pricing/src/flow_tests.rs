@@ -4,7 +4,7 @@
 use crate::body::{Chunks, MAX_BODY_BYTES};
 use crate::claims::{ClaimError, ClaimLine, claim, unclaim};
 use crate::handler::{Request, handle};
-use crate::ports::{Level, SqlError};
+use crate::ports::{Level, LookupError, SqlError};
 use crate::quote::{AdjustmentKind, QuoteError, quote};
 use crate::reply::Reply;
 use crate::rules::{RuleOutcome, RuleOutput};
@@ -811,4 +811,152 @@ fn rows_added_directly_are_read_back() {
     ));
     let q = json_of(&get(&host, "/api/prices/S-999?qty=4"));
     assert_eq!(q["total"], 3 * 100 + 999);
+}
+
+#[test]
+fn a_product_added_to_the_catalog_is_quoted_at_its_price() {
+    // Known to catalog only: pricing keeps no copy to add it to.
+    let host = FakeHost::new();
+    assert_error(&get(&host, "/api/prices/NEW-KTL-1"), 404, "unknown_sku");
+    host.put_product("NEW-KTL-1", 4500, "EUR");
+    let q = json_of(&get(&host, "/api/prices/NEW-KTL-1?qty=2"));
+    assert_eq!(
+        q,
+        json!({
+            "sku": "NEW-KTL-1", "qty": 2, "tenant": "default", "currency": "EUR",
+            "base_unit_price": 4500, "unit_price": 4500, "total": 9000, "applied": []
+        })
+    );
+    let typed = block_on(quote(&host, "NEW-KTL-1", 1, "")).unwrap();
+    assert_eq!(
+        (typed.base_unit_price, typed.currency.as_str()),
+        (4500, "EUR")
+    );
+    // It can get a promotion like any other product.
+    create_ok(
+        &host,
+        promo_body(
+            "NEW-KTL-1",
+            T0 - HOUR,
+            T0 + HOUR,
+            json!({"percent_off": 10}),
+        ),
+    );
+    assert_eq!(
+        json_of(&get(&host, "/api/prices/NEW-KTL-1"))["unit_price"],
+        4050
+    );
+    assert!(
+        host.statements
+            .borrow()
+            .iter()
+            .all(|s| !s.contains("prices")),
+        "no price table is read"
+    );
+}
+
+#[test]
+fn a_repriced_product_is_quoted_at_its_new_price() {
+    let host = FakeHost::new();
+    let id = create_ok(
+        &host,
+        promo_body("S-999", T0 - HOUR, T0 + HOUR, json!({"percent_off": 15})),
+    );
+    assert_eq!(json_of(&get(&host, "/api/prices/S-999"))["unit_price"], 849);
+    host.put_product("S-999", 2000, "GBP");
+    let q = json_of(&get(&host, "/api/prices/S-999?qty=2"));
+    assert_eq!(
+        (
+            q["currency"].clone(),
+            q["base_unit_price"].clone(),
+            q["unit_price"].clone(),
+            q["total"].clone()
+        ),
+        (json!("GBP"), json!(2000), json!(1700), json!(3400)),
+        "the promotion applies to the new base price"
+    );
+    assert_eq!(q["applied"][0]["id"], id.as_str());
+    let typed = block_on(quote(&host, "S-999", 1, "")).unwrap();
+    assert_eq!((typed.base_unit_price, typed.unit_price), (2000, 1700));
+    // Every quote asks catalog afresh.
+    assert_eq!(
+        host.lookups
+            .borrow()
+            .iter()
+            .filter(|s| s.as_str() == "S-999")
+            .count(),
+        4
+    );
+}
+
+#[test]
+fn a_failing_catalog_lookup_is_503_and_unavailable() {
+    let host = FakeHost::new();
+    host.fail_lookup(Some(LookupError::Unavailable("no catalog instance".into())));
+    let reply = get(&host, "/api/prices/S-999");
+    assert_error(&reply, 503, "unavailable");
+    assert!(
+        !String::from_utf8_lossy(&reply.body).contains("no catalog instance"),
+        "no internals leak"
+    );
+    assert!(host.logged(Level::Warn, "catalog unavailable"));
+    assert_eq!(
+        block_on(quote(&host, "S-999", 1, "")),
+        Err(QuoteError::Catalog(LookupError::Unavailable(
+            "no catalog instance".into()
+        )))
+    );
+    // A promotion cannot be checked against the catalog either: 503, none stored.
+    assert_error(
+        &create(
+            &host,
+            promo_body("S-999", T0, T0 + HOUR, json!({"percent_off": 10})),
+        ),
+        503,
+        "unavailable",
+    );
+    assert!(host.tables.borrow().promotions.is_empty());
+    // Reading promotions does not need the catalog.
+    assert_eq!(get(&host, "/api/promotions").status, 200);
+
+    host.fail_lookup(None);
+    assert_eq!(json_of(&get(&host, "/api/prices/S-999"))["total"], 999);
+}
+
+#[test]
+fn promotions_for_skus_catalog_does_not_know_are_refused() {
+    let host = FakeHost::new();
+    let reply = create(
+        &host,
+        promo_body("GONE-1", T0, T0 + HOUR, json!({"percent_off": 10})),
+    );
+    assert_error(&reply, 404, "unknown_sku");
+    assert!(
+        json_of(&reply)["message"]
+            .as_str()
+            .unwrap()
+            .contains("GONE-1")
+    );
+    assert!(host.tables.borrow().promotions.is_empty());
+    assert_eq!(host.lookups.borrow().as_slice(), ["GONE-1"]);
+    // Once catalog has it, the same promotion is accepted.
+    host.put_product("GONE-1", 100, "USD");
+    create_ok(
+        &host,
+        promo_body("GONE-1", T0, T0 + HOUR, json!({"percent_off": 10})),
+    );
+}
+
+#[test]
+fn an_unusable_catalog_price_is_500_not_a_wrong_quote() {
+    let host = FakeHost::new();
+    for (price, currency) in [(-1, "USD"), (1_000_000_000_001, "USD"), (100, "usd")] {
+        host.put_product("BAD-1", price, currency);
+        assert_error(&get(&host, "/api/prices/BAD-1"), 500, "internal");
+        assert!(matches!(
+            block_on(quote(&host, "BAD-1", 1, "")),
+            Err(QuoteError::BadProduct(_))
+        ));
+    }
+    assert!(host.logged(Level::Error, "internal error"));
 }

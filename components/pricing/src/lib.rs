@@ -3,11 +3,13 @@
 //! `wasi:http/handler` (the REST API) and the typed `quote` interface (for
 //! the order service).
 //!
-//! A quote is the base price ([`seed`] says where it comes from), then the
-//! best active promotion ([`pricing`]; money rules in [`money`]), then the
-//! tenant's own rule ([`rules`], the seam for a later issue). Promotion caps
-//! are counted when orders claim units ([`claims`]), atomically in the
-//! database.
+//! A quote is the base price, then the best active promotion ([`pricing`];
+//! money rules in [`money`]), then the tenant's own rule ([`rules`]). The
+//! base price and its currency are catalog's: catalog is the one source of
+//! products and base prices, and pricing reads them on every quote through
+//! the host-linked `products` import ([`ports::Host::lookup_product`]; see
+//! [`quote`]), keeping no copy of its own. Promotion caps are counted when
+//! orders claim units ([`claims`]), atomically in the database.
 //!
 //! The business logic is plain Rust over the traits in [`ports`], unit
 //! tested natively; the `component` module (wasm only) binds those traits
@@ -33,7 +35,6 @@ pub mod quote;
 pub mod reply;
 pub mod routes;
 pub mod rules;
-pub mod seed;
 pub mod store;
 pub mod times;
 pub mod wire;

@@ -1,7 +1,8 @@
 //! What the service needs from its host, as plain Rust: mirrors of the WIT
-//! imports (`sql`, `token`, `clock`, `log`) that the wasm glue implements
-//! with the real imports and tests implement with fakes, plus the seam where
-//! the tenant's own pricing rule will run ([`Host::run_tenant_rule`]).
+//! imports (`sql`, `token`, `clock`, `log`, catalog's `products` lookup)
+//! that the wasm glue implements with the real imports and tests implement
+//! with fakes, plus the seam where the tenant's own pricing rule runs
+//! ([`Host::run_tenant_rule`]).
 #![allow(async_fn_in_trait)] // single-threaded wasm: no `Send` bound wanted
 
 use crate::rules::{RuleInput, RuleOutcome};
@@ -113,6 +114,33 @@ pub enum Level {
     Error,
 }
 
+/// A product as catalog reports it (`products.product`): where every base
+/// price comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    pub sku: String,
+    pub name: String,
+    /// The base price of one unit, in minor units of `currency`.
+    pub base_price: i64,
+    /// ISO 4217.
+    pub currency: String,
+}
+
+/// Why catalog could not look a product up (`products.error`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupError {
+    /// The catalog database failed, or no catalog instance answered.
+    Unavailable(String),
+}
+
+impl std::fmt::Display for LookupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LookupError::Unavailable(m) => write!(f, "catalog unavailable: {m}"),
+        }
+    }
+}
+
 /// Every capability the service uses besides the database.
 pub trait Host: Sql {
     /// Milliseconds since the Unix epoch (`clock.now-ms`). The only clock
@@ -122,6 +150,11 @@ pub trait Host: Sql {
     fn log(&self, level: Level, message: &str, fields: &[(&str, &str)]);
     /// Verifies a token (`token.verify`).
     fn verify_token(&self, token: &str) -> Result<Claims, TokenError>;
+    /// The product with `sku` from catalog (`products.lookup`), none if
+    /// catalog has no such product: the base price and currency of every
+    /// quote, read afresh each time (catalog caches it and invalidates the
+    /// entry on every change, so a new or repriced product is seen at once).
+    async fn lookup_product(&self, sku: &str) -> Result<Option<Product>, LookupError>;
     /// Runs `tenant`'s own pricing rule on the quote so far. This is the
     /// seam for the tenant-rules issue: the wasm glue answers
     /// [`RuleOutcome::NoRule`] until the host offers an import that runs a

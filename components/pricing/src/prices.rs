@@ -11,7 +11,8 @@ use crate::{auth, failure, params};
 /// token's, else `?tenant=`, else "default"; a token's tenant wins over the
 /// query. A bad quantity is 400 `invalid_quantity`, a bad `?tenant=` 400
 /// `invalid_tenant`, an `Authorization` header that does not verify 401,
-/// an unknown sku 404 `unknown_sku`.
+/// an unknown sku (catalog has no such product) 404 `unknown_sku`, and a
+/// catalog that cannot be asked 503 `unavailable`.
 pub async fn get_price(
     host: &impl Host,
     sku: &str,
@@ -40,6 +41,8 @@ pub fn api_error(host: &impl Host, err: QuoteError) -> ApiError {
         QuoteError::InvalidQuantity(_) => ApiError::InvalidQuantity,
         QuoteError::InvalidTenant(_) => ApiError::InvalidTenant,
         QuoteError::Store(e) => failure::store(host, "quote", &e),
+        QuoteError::Catalog(e) => failure::catalog(host, "quote", &e),
+        QuoteError::BadProduct(why) => failure::internal(host, "quote", &why),
         QuoteError::Overflow => failure::internal(host, "quote", "the total overflows"),
     }
 }

@@ -31,9 +31,10 @@ pub async fn get(host: &impl Host, id: &str) -> Result<Reply, ApiError> {
 
 /// `POST /api/promotions` (admin): 201 with the promotion and its
 /// `Location`. The token is checked before the body is read. Invalid fields
-/// are 400 `invalid_promotion` (see [`promotion::validate`]); a sku with no
-/// price is 404 `unknown_sku` (the sku is a reference to a resource that
-/// does not exist, like an unknown sku in a quote).
+/// are 400 `invalid_promotion` (see [`promotion::validate`]); a sku catalog
+/// has no product for is 404 `unknown_sku` (the sku is a reference to a
+/// resource that does not exist, like an unknown sku in a quote), and a
+/// catalog that cannot be asked 503 `unavailable`.
 pub async fn create(
     host: &impl Host,
     authorization: Option<&str>,
@@ -43,10 +44,11 @@ pub async fn create(
     let body = body::read_limited(body, body::MAX_BODY_BYTES).await?;
     let request: CreatePromotion = wire::parse(&body)?;
     let new = promotion::validate(&request)?;
-    let price = store::find_price(host, &new.sku)
+    let known = host
+        .lookup_product(&new.sku)
         .await
-        .map_err(|e| failure::store(host, "create promotion", &e))?;
-    if price.is_none() {
+        .map_err(|e| failure::catalog(host, "create promotion", &e))?;
+    if known.is_none() {
         return Err(ApiError::UnknownSku(new.sku));
     }
     let id =

@@ -2,9 +2,15 @@
 //! clock's now. Base price, then the best active promotion (see
 //! [`crate::pricing`]), then the tenant's rule (see [`crate::rules`]).
 //! Shared by `GET /api/prices/{sku}` and the typed `quote` export.
+//!
+//! The base price and its currency are catalog's, looked up on every quote
+//! through the host-linked `products` import ([`Host::lookup_product`]):
+//! pricing keeps no copy, so a product created or repriced in the catalog
+//! is quoted at its current price at once.
 
+use crate::money::MAX_UNIT_PRICE;
 use crate::params;
-use crate::ports::Host;
+use crate::ports::{Host, LookupError, Product};
 use crate::pricing;
 use crate::rules::{self, RuleInput};
 use crate::store::{self, StoreError};
@@ -48,12 +54,20 @@ pub struct Quote {
 /// Why no quote could be given (`quote.error`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QuoteError {
+    /// Catalog has no product with this sku.
     UnknownSku(String),
     InvalidQuantity(u32),
     InvalidTenant(String),
     /// The database failed.
     Store(StoreError),
-    /// The total does not fit in 64 bits (a corrupt price row).
+    /// Catalog could not be asked for the product (its database failed, or
+    /// no catalog instance answered).
+    Catalog(LookupError),
+    /// Catalog answered with a base price or currency pricing cannot use
+    /// (outside `0..=MAX_UNIT_PRICE`, or not three uppercase letters): a
+    /// broken catalog component, never a client's mistake.
+    BadProduct(String),
+    /// The total does not fit in 64 bits.
     Overflow,
 }
 
@@ -61,6 +75,35 @@ impl From<StoreError> for QuoteError {
     fn from(e: StoreError) -> QuoteError {
         QuoteError::Store(e)
     }
+}
+
+impl From<LookupError> for QuoteError {
+    fn from(e: LookupError) -> QuoteError {
+        QuoteError::Catalog(e)
+    }
+}
+
+/// The product with `sku` from catalog, checked: `UnknownSku` if catalog
+/// has none, `Catalog` if it cannot be asked, `BadProduct` if its price or
+/// currency is unusable. Also used by promotion creation.
+pub async fn product(host: &impl Host, sku: &str) -> Result<Product, QuoteError> {
+    let product = host
+        .lookup_product(sku)
+        .await?
+        .ok_or_else(|| QuoteError::UnknownSku(sku.to_string()))?;
+    if !(0..=MAX_UNIT_PRICE).contains(&product.base_price) {
+        return Err(QuoteError::BadProduct(format!(
+            "catalog gave {sku} the base price {}, outside 0..={MAX_UNIT_PRICE}",
+            product.base_price
+        )));
+    }
+    if product.currency.len() != 3 || !product.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(QuoteError::BadProduct(format!(
+            "catalog gave {sku} the currency {:?}, not an ISO 4217 code",
+            product.currency
+        )));
+    }
+    Ok(product)
 }
 
 /// The host clock's now, in ms since the Unix epoch, as stored.
@@ -87,20 +130,18 @@ pub async fn quote(
     if !params::check_tenant(tenant) {
         return Err(QuoteError::InvalidTenant(tenant.to_string()));
     }
-    let price = store::find_price(host, sku)
-        .await?
-        .ok_or_else(|| QuoteError::UnknownSku(sku.to_string()))?;
+    let product = product(host, sku).await?;
     let now = now_ms(host);
     let mut active = store::active_promotions(host, sku, now).await?;
     // The query selects by window already; the rule lives in one place.
     active.retain(|p| p.is_active(now));
-    let priced = pricing::price(price.base_price, qty, &active);
+    let priced = pricing::price(product.base_price, qty, &active);
 
     let input = RuleInput {
         sku: sku.to_string(),
         qty,
-        currency: price.currency.clone(),
-        base_unit_price: price.base_price,
+        currency: product.currency.clone(),
+        base_unit_price: product.base_price,
         unit_price: priced.unit_price(),
         tenant: tenant.to_string(),
     };
@@ -129,11 +170,11 @@ pub async fn quote(
         });
     }
     Ok(Quote {
-        sku: price.sku,
+        sku: sku.to_string(),
         qty,
         tenant: tenant.to_string(),
-        currency: price.currency,
-        base_unit_price: price.base_price,
+        currency: product.currency,
+        base_unit_price: product.base_price,
         unit_price: after_rule.unit_price(),
         total,
         applied,

@@ -1,8 +1,10 @@
 //! The pricing tables: SQL text and row mapping, over the [`Sql`] port.
 //! Statements use `?` placeholders (the host rewrites them for PostgreSQL).
 //!
-//! - `prices (sku, base_price, currency)`: the base price of every sku,
-//!   seeded from the catalogue's data file (see [`crate::seed`]).
+//! Base prices are not here: they are catalog's, read on every quote through
+//! its `products` lookup (see [`crate::quote`]). The `prices` copy pricing
+//! once kept is dropped by migration 3 (see [`crate::migrations`]).
+//!
 //! - `promotions`: flash sales, with `claimed_units`, the units orders have
 //!   claimed and not released.
 //! - `promotion_claims (claim_id, promotion_id, units, claimed_at,
@@ -11,16 +13,6 @@
 
 use crate::ports::{Rows, Sql, SqlError, Statement, Value};
 use crate::promotion::{Discount, NewPromotion, Promotion};
-
-/// A sku's base price.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Price {
-    pub sku: String,
-    /// Minor units.
-    pub base_price: i64,
-    /// ISO 4217.
-    pub currency: String,
-}
 
 /// One line of a stored claim.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,9 +46,6 @@ impl std::fmt::Display for StoreError {
     }
 }
 
-/// The base price of a sku.
-pub const SELECT_PRICE: &str = "SELECT sku, base_price, currency FROM prices WHERE sku = ?";
-
 /// Every promotion, in window order.
 pub const SELECT_PROMOTIONS: &str = "SELECT id, sku, percent_off, fixed_price, starts_at, ends_at, max_units, claimed_units FROM promotions ORDER BY starts_at, id";
 /// The promotions of a sku whose window contains an instant.
@@ -83,22 +72,6 @@ pub const RELEASE_CLAIM: &str = "UPDATE promotion_claims SET released_at = ? WHE
 /// Gives units back to a promotion.
 pub const RETURN_UNITS: &str =
     "UPDATE promotions SET claimed_units = claimed_units - ? WHERE id = ?";
-
-/// The base price of `sku`, if it has one.
-pub async fn find_price(db: &impl Sql, sku: &str) -> Result<Option<Price>, StoreError> {
-    let rows = db
-        .query(SELECT_PRICE, vec![Value::Text(sku.to_string())])
-        .await?;
-    let Some(row) = rows.rows.first() else {
-        return Ok(None);
-    };
-    let get = Getter::new(&rows.columns, row);
-    Ok(Some(Price {
-        sku: get.text("sku")?,
-        base_price: get.integer("base_price")?,
-        currency: get.text("currency")?,
-    }))
-}
 
 /// The promotions of `sku` active at `now_ms`.
 pub async fn active_promotions(

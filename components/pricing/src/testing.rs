@@ -1,12 +1,14 @@
-//! An in-memory fake of the host for native tests: tiny `prices`,
-//! `promotions` and `promotion_claims` tables that understand exactly the
-//! statements of `store` (batches all-or-nothing, with `expect_rows`), fake
+//! An in-memory fake of the host for native tests: tiny `promotions` and
+//! `promotion_claims` tables that understand exactly the statements of
+//! `store` (batches all-or-nothing, with `expect_rows`), catalog's product
+//! lookup answered from a map of products (which can be made to fail), fake
 //! tokens, a settable clock, a scripted tenant rule and a captured log.
 
 use crate::ports::*;
 use crate::rules::{RuleInput, RuleOutcome};
 use crate::store;
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 
 /// One captured log record: level, message, fields.
 pub type LogRecord = (Level, String, Vec<(String, String)>);
@@ -38,8 +40,6 @@ pub struct ClaimRecord {
 /// The fake database.
 #[derive(Debug, Clone, Default)]
 pub struct Tables {
-    /// (sku, base price, currency)
-    pub prices: Vec<(String, i64, String)>,
     pub promotions: Vec<PromotionRow>,
     pub claims: Vec<ClaimRecord>,
 }
@@ -52,6 +52,12 @@ pub const T0: u64 = 1_700_000_000_000;
 
 pub struct FakeHost {
     pub tables: RefCell<Tables>,
+    /// Catalog's products by sku: what `lookup_product` answers.
+    pub catalog: RefCell<BTreeMap<String, Product>>,
+    /// When set, every product lookup fails with this error.
+    pub lookup_failure: RefCell<Option<LookupError>>,
+    /// The skus looked up, in order.
+    pub lookups: RefCell<Vec<String>>,
     pub now: Cell<u64>,
     /// When set, every SQL call fails with this error.
     pub sql_failure: RefCell<Option<SqlError>>,
@@ -65,11 +71,14 @@ pub struct FakeHost {
 }
 
 impl FakeHost {
-    /// A host whose `prices` has `S-999` (999 USD), `S-1000` (1000 USD) and
+    /// A host whose catalog has `S-999` (999 USD), `S-1000` (1000 USD) and
     /// `S-5` (5 EUR), at [`T0`].
     pub fn new() -> FakeHost {
         let host = FakeHost {
             tables: RefCell::default(),
+            catalog: RefCell::default(),
+            lookup_failure: RefCell::default(),
+            lookups: RefCell::default(),
             now: Cell::new(T0),
             sql_failure: RefCell::default(),
             rule: RefCell::default(),
@@ -82,12 +91,28 @@ impl FakeHost {
             ("S-1000", 1000, "USD"),
             ("S-5", 5, "EUR"),
         ] {
-            host.tables
-                .borrow_mut()
-                .prices
-                .push((sku.into(), price, currency.into()));
+            host.put_product(sku, price, currency);
         }
         host
+    }
+
+    /// Adds `sku` to catalog, or reprices it: what an admin does through
+    /// catalog's API.
+    pub fn put_product(&self, sku: &str, base_price: i64, currency: &str) {
+        self.catalog.borrow_mut().insert(
+            sku.to_string(),
+            Product {
+                sku: sku.to_string(),
+                name: format!("Product {sku}"),
+                base_price,
+                currency: currency.to_string(),
+            },
+        );
+    }
+
+    /// Makes every product lookup fail with `err` (or succeed again).
+    pub fn fail_lookup(&self, err: Option<LookupError>) {
+        *self.lookup_failure.borrow_mut() = err;
     }
 
     pub fn set_now(&self, ms: u64) {
@@ -208,21 +233,6 @@ fn promotion_rows(rows: impl Iterator<Item = PromotionRow>) -> Rows {
 /// Runs one query against `t`.
 fn query(t: &Tables, sql: &str, p: &[Value]) -> Rows {
     match sql {
-        store::SELECT_PRICE => Rows {
-            columns: columns("sku, base_price, currency"),
-            rows: t
-                .prices
-                .iter()
-                .filter(|(sku, _, _)| *sku == text(&p[0]))
-                .map(|(sku, price, cur)| {
-                    vec![
-                        Value::Text(sku.clone()),
-                        Value::Integer(*price),
-                        Value::Text(cur.clone()),
-                    ]
-                })
-                .collect(),
-        },
         store::SELECT_PROMOTIONS => {
             let mut all = t.promotions.clone();
             all.sort_by(|a, b| (a.starts_at, &a.id).cmp(&(b.starts_at, &b.id)));
@@ -406,6 +416,14 @@ impl Host for FakeHost {
             }),
             _ => Err(TokenError::Invalid),
         }
+    }
+
+    async fn lookup_product(&self, sku: &str) -> Result<Option<Product>, LookupError> {
+        self.lookups.borrow_mut().push(sku.to_string());
+        if let Some(err) = self.lookup_failure.borrow().clone() {
+            return Err(err);
+        }
+        Ok(self.catalog.borrow().get(sku).cloned())
     }
 
     async fn run_tenant_rule(&self, _tenant: &str, input: &RuleInput) -> RuleOutcome {

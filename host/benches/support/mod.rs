@@ -1,20 +1,22 @@
-//! Shared by the benchmarks: a node running one service, on free ports,
+//! Shared by the benchmarks: a node running some services, on free ports,
 //! with its data in `dir`.
 
 use sluice::config::Config;
 use sluice::platform::{Node, NodeOptions, start};
 use std::path::Path;
 
-pub async fn one_service_node(service: &str, dir: &Path) -> Node {
+pub async fn node(services: &[&str], dir: &Path) -> Node {
     let mut config = Config {
         data_dir: dir.to_path_buf(),
         front_door_threads: 1,
         admin_addr: "127.0.0.1:0".parse().unwrap(),
         ..Config::default()
     };
-    config.service_mut(service).listen = Some("127.0.0.1:0".parse().unwrap());
+    for service in services {
+        config.service_mut(service).listen = Some("127.0.0.1:0".parse().unwrap());
+    }
     let options = NodeOptions {
-        services: vec![service.into()],
+        services: services.iter().map(|s| s.to_string()).collect(),
         gateway: false,
         admin: None,
     };

@@ -61,7 +61,7 @@ impl ServiceCapabilities {
             rate_limit: rate_limit::RateLimitState {
                 backend: Arc::new(rate_limit::LocalRateLimiter::empty()),
             },
-            token: token::TokenState { keys },
+            token: token::TokenState::new(keys),
             clock,
             log: log::LogState {
                 service: service.to_string(),

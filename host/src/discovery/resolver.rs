@@ -12,6 +12,11 @@ pub struct DiscoveryResolver {
 }
 
 impl DiscoveryResolver {
+    /// A resolver over `discovery` as it is now (no lookup first).
+    pub fn over(discovery: Arc<dyn Discovery>) -> Self {
+        DiscoveryResolver { discovery }
+    }
+
     /// A resolver over `discovery`, after asking it once for each of
     /// `services` (so a Consul backend has its watches running and its
     /// cache filled before the first request). A service that cannot be

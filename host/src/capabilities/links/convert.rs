@@ -1,8 +1,8 @@
 //! The imported and exported sides of `stock` and `quote` are distinct Rust
 //! types in the host bindings; these carry values across, field by field.
 
-use crate::bindings::linked::{quote as q_in, stock as s_in};
-use crate::bindings::{quote as q_out, stock as s_out};
+use crate::bindings::linked::{products as p_in, quote as q_in, stock as s_in};
+use crate::bindings::{products as p_out, quote as q_out, stock as s_out};
 
 impl From<s_in::Line> for s_out::Line {
     fn from(l: s_in::Line) -> Self {
@@ -84,6 +84,25 @@ impl From<q_out::ClaimError> for q_in::ClaimError {
             q_out::ClaimError::Conflict(s) => q_in::ClaimError::Conflict(s),
             q_out::ClaimError::Invalid(s) => q_in::ClaimError::Invalid(s),
             q_out::ClaimError::Unavailable(s) => q_in::ClaimError::Unavailable(s),
+        }
+    }
+}
+
+impl From<p_out::Product> for p_in::Product {
+    fn from(p: p_out::Product) -> Self {
+        p_in::Product {
+            sku: p.sku,
+            name: p.name,
+            base_price: p.base_price,
+            currency: p.currency,
+        }
+    }
+}
+
+impl From<p_out::Error> for p_in::Error {
+    fn from(e: p_out::Error) -> Self {
+        match e {
+            p_out::Error::Unavailable(s) => p_in::Error::Unavailable(s),
         }
     }
 }

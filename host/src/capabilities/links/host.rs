@@ -1,9 +1,10 @@
-//! The imported `stock` and `quote` interfaces, implemented by calling the
-//! linked service's exports (see the module docs of `links`).
+//! The imported `stock`, `quote` and `products` interfaces, implemented by
+//! calling the linked service's exports, here or on another node (see the
+//! module docs of `links`).
 
-use super::{Link, LinksState};
-use crate::bindings::linked::{quote, stock};
-use crate::bindings::{quote as quote_export, stock as stock_export};
+use super::{Callee, Link, LinksState};
+use crate::bindings::linked::{products, quote, stock};
+use crate::bindings::{products as products_export, quote as quote_export, stock as stock_export};
 use crate::state::ComponentState;
 use wasmtime::component::{Accessor, HasData, Linker};
 
@@ -16,57 +17,82 @@ impl HasData for LinksCapability {
 
 impl stock::Host for &LinksState {}
 impl quote::Host for &LinksState {}
+impl products::Host for &LinksState {}
 
-/// Calls an export of `$link`'s service in a fresh instance on a task of
-/// its own: `|$guest, $a| $call` gets the loaded export and the callee
-/// store's accessor. Faults are injected first. A trap or a failed
-/// instantiation becomes the interface's `$unavailable` error; the callee's
-/// own errors pass through.
+/// Calls `$function` of `$link`'s service. Faults are injected first. A
+/// remote callee gets the arguments `($($arg),*)` as JSON; a local one runs
+/// `|$guest, $a| $call` in a fresh instance on a task of its own, with the
+/// loaded export and the callee store's accessor, and `$ok` turns the
+/// export's answer into the import's. A trap, a failed instantiation or an
+/// unreachable node becomes the interface's `$unavailable` error; the
+/// callee's own errors pass through.
 macro_rules! call_linked {
-    ($link:expr, $exports:ident, $unavailable:path, |$guest:ident, $a:ident| $call:expr) => {{
+    ($link:expr, $function:literal, ($($arg:ident),*), $exports:ident, $unavailable:path,
+     ok = $ok:expr, |$guest:ident, $a:ident| $call:expr) => {{
         let link: &Link = $link;
-        link.faults
-            .inject(&link.service.name)
-            .await
-            .map_err($unavailable)?;
-        let service = link.service.clone();
-        let callee = tokio::spawn(async move {
-            let (version, mut store, instance) = service.instantiate().await?;
-            let $guest = $exports::GuestIndices::new(&version.pre)?.load(&mut store, &instance)?;
-            let answer = store.run_concurrent(async move |$a| $call.await).await??;
-            anyhow::Ok(answer)
-        });
-        let name = &link.service.name;
-        match callee.await {
-            Ok(Ok(answer)) => answer.map_err(Into::into),
-            Ok(Err(error)) => {
-                tracing::error!(service = %name, error = format!("{error:#}"), "linked call failed");
-                Err($unavailable(format!("{name} failed: {error}")))
+        let name = link.service_name();
+        link.faults.inject(name).await.map_err($unavailable)?;
+        match &link.callee {
+            Callee::Remote(remote) => remote.call($function, &($(&$arg,)*), $unavailable).await,
+            Callee::Local(service) => {
+                let service = service.clone();
+                let callee = tokio::spawn(async move {
+                    let (version, mut store, instance) = service.instantiate().await?;
+                    let $guest =
+                        $exports::GuestIndices::new(&version.pre)?.load(&mut store, &instance)?;
+                    let answer = store.run_concurrent(async move |$a| $call.await).await??;
+                    anyhow::Ok(answer)
+                });
+                match callee.await {
+                    Ok(Ok(answer)) => answer.map($ok).map_err(Into::into),
+                    Ok(Err(error)) => {
+                        tracing::error!(service = %name, error = format!("{error:#}"), "linked call failed");
+                        Err($unavailable(format!("{name} failed: {error}")))
+                    }
+                    Err(join) => Err($unavailable(format!("{name} failed: {join}"))),
+                }
             }
-            Err(join) => Err($unavailable(format!("{name} failed: {join}"))),
         }
     }};
 }
 
-/// The calls behind the imports, usable by the host itself (benchmarks).
+/// The calls behind the imports, usable by the host itself (the internal
+/// route that answers other nodes, benchmarks).
 impl Link {
     pub async fn check(&self, sku: String) -> Result<u32, stock::Error> {
-        call_linked!(self, stock_export, stock::Error::Unavailable, |guest, a| {
-            guest.call_check(a, sku)
-        })
+        call_linked!(
+            self,
+            "stock.check",
+            (sku),
+            stock_export,
+            stock::Error::Unavailable,
+            ok = Into::into,
+            |guest, a| guest.call_check(a, sku)
+        )
     }
 
     pub async fn reserve(&self, id: String, lines: Vec<stock::Line>) -> Result<(), stock::Error> {
-        let lines: Vec<stock_export::Line> = lines.into_iter().map(Into::into).collect();
-        call_linked!(self, stock_export, stock::Error::Unavailable, |guest, a| {
-            guest.call_reserve(a, id, lines)
-        })
+        call_linked!(
+            self,
+            "stock.reserve",
+            (id, lines),
+            stock_export,
+            stock::Error::Unavailable,
+            ok = Into::into,
+            |guest, a| guest.call_reserve(a, id, lines.into_iter().map(Into::into).collect())
+        )
     }
 
     pub async fn release(&self, id: String) -> Result<(), stock::Error> {
-        call_linked!(self, stock_export, stock::Error::Unavailable, |guest, a| {
-            guest.call_release(a, id)
-        })
+        call_linked!(
+            self,
+            "stock.release",
+            (id),
+            stock_export,
+            stock::Error::Unavailable,
+            ok = Into::into,
+            |guest, a| guest.call_release(a, id)
+        )
     }
 
     pub async fn quote(
@@ -75,10 +101,15 @@ impl Link {
         qty: u32,
         tenant: String,
     ) -> Result<quote::Price, quote::Error> {
-        call_linked!(self, quote_export, quote::Error::Unavailable, |guest, a| {
-            guest.call_quote(a, sku, qty, tenant)
-        })
-        .map(Into::into)
+        call_linked!(
+            self,
+            "quote.quote",
+            (sku, qty, tenant),
+            quote_export,
+            quote::Error::Unavailable,
+            ok = Into::into,
+            |guest, a| guest.call_quote(a, sku, qty, tenant)
+        )
     }
 
     pub async fn claim(
@@ -86,40 +117,57 @@ impl Link {
         id: String,
         lines: Vec<quote::ClaimLine>,
     ) -> Result<(), quote::ClaimError> {
-        let lines: Vec<quote_export::ClaimLine> = lines.into_iter().map(Into::into).collect();
         call_linked!(
             self,
+            "quote.claim",
+            (id, lines),
             quote_export,
             quote::ClaimError::Unavailable,
-            |guest, a| { guest.call_claim(a, id, lines) }
+            ok = Into::into,
+            |guest, a| guest.call_claim(a, id, lines.into_iter().map(Into::into).collect())
         )
     }
 
     pub async fn unclaim(&self, id: String) -> Result<(), quote::ClaimError> {
         call_linked!(
             self,
+            "quote.unclaim",
+            (id),
             quote_export,
             quote::ClaimError::Unavailable,
-            |guest, a| { guest.call_unclaim(a, id) }
+            ok = Into::into,
+            |guest, a| guest.call_unclaim(a, id)
+        )
+    }
+
+    pub async fn lookup(&self, sku: String) -> Result<Option<products::Product>, products::Error> {
+        call_linked!(
+            self,
+            "products.lookup",
+            (sku),
+            products_export,
+            products::Error::Unavailable,
+            ok = |found: Option<_>| found.map(Into::into),
+            |guest, a| guest.call_lookup(a, sku)
         )
     }
 }
 
-/// The link behind an import, or `unavailable` if this service has none.
+/// The link of `interface`, or `unavailable` if this service has none.
 fn link<T, E>(
     accessor: &Accessor<T, LinksCapability>,
-    which: fn(&LinksState) -> &Option<Link>,
+    interface: &str,
     unavailable: fn(String) -> E,
 ) -> Result<Link, E> {
     accessor
-        .with(|mut access| which(access.get()).clone())
-        .ok_or_else(|| unavailable("this import is not linked to a service in this node".into()))
+        .with(|mut access| access.get().get(interface).cloned())
+        .ok_or_else(|| unavailable(format!("`{interface}` is not linked to a service")))
 }
 
 impl<T> stock::HostWithStore<T> for LinksCapability {
     #[tracing::instrument(name = "stock.check", skip_all)]
     async fn check(accessor: &Accessor<T, Self>, sku: String) -> Result<u32, stock::Error> {
-        let link = link(accessor, |l| &l.stock, stock::Error::Unavailable)?;
+        let link = link(accessor, "stock", stock::Error::Unavailable)?;
         link.check(sku).await
     }
 
@@ -129,7 +177,7 @@ impl<T> stock::HostWithStore<T> for LinksCapability {
         reservation_id: String,
         lines: Vec<stock::Line>,
     ) -> Result<(), stock::Error> {
-        let link = link(accessor, |l| &l.stock, stock::Error::Unavailable)?;
+        let link = link(accessor, "stock", stock::Error::Unavailable)?;
         link.reserve(reservation_id, lines).await
     }
 
@@ -138,7 +186,7 @@ impl<T> stock::HostWithStore<T> for LinksCapability {
         accessor: &Accessor<T, Self>,
         reservation_id: String,
     ) -> Result<(), stock::Error> {
-        let link = link(accessor, |l| &l.stock, stock::Error::Unavailable)?;
+        let link = link(accessor, "stock", stock::Error::Unavailable)?;
         link.release(reservation_id).await
     }
 }
@@ -151,7 +199,7 @@ impl<T> quote::HostWithStore<T> for LinksCapability {
         qty: u32,
         tenant: String,
     ) -> Result<quote::Price, quote::Error> {
-        let link = link(accessor, |l| &l.quote, quote::Error::Unavailable)?;
+        let link = link(accessor, "quote", quote::Error::Unavailable)?;
         link.quote(sku, qty, tenant).await
     }
 
@@ -161,7 +209,7 @@ impl<T> quote::HostWithStore<T> for LinksCapability {
         claim_id: String,
         lines: Vec<quote::ClaimLine>,
     ) -> Result<(), quote::ClaimError> {
-        let link = link(accessor, |l| &l.quote, quote::ClaimError::Unavailable)?;
+        let link = link(accessor, "quote", quote::ClaimError::Unavailable)?;
         link.claim(claim_id, lines).await
     }
 
@@ -170,12 +218,24 @@ impl<T> quote::HostWithStore<T> for LinksCapability {
         accessor: &Accessor<T, Self>,
         claim_id: String,
     ) -> Result<(), quote::ClaimError> {
-        let link = link(accessor, |l| &l.quote, quote::ClaimError::Unavailable)?;
+        let link = link(accessor, "quote", quote::ClaimError::Unavailable)?;
         link.unclaim(claim_id).await
+    }
+}
+
+impl<T> products::HostWithStore<T> for LinksCapability {
+    #[tracing::instrument(name = "products.lookup", skip_all)]
+    async fn lookup(
+        accessor: &Accessor<T, Self>,
+        sku: String,
+    ) -> Result<Option<products::Product>, products::Error> {
+        let link = link(accessor, "products", products::Error::Unavailable)?;
+        link.lookup(sku).await
     }
 }
 
 pub fn add_to_linker(linker: &mut Linker<ComponentState>) -> wasmtime::Result<()> {
     stock::add_to_linker::<_, LinksCapability>(linker, |s| &s.caps.links)?;
-    quote::add_to_linker::<_, LinksCapability>(linker, |s| &s.caps.links)
+    quote::add_to_linker::<_, LinksCapability>(linker, |s| &s.caps.links)?;
+    products::add_to_linker::<_, LinksCapability>(linker, |s| &s.caps.links)
 }

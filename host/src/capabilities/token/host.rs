@@ -11,6 +11,18 @@ use wasmtime::component::{HasData, Linker};
 #[derive(Clone)]
 pub struct TokenState {
     pub keys: Arc<TokenKeys>,
+    /// Node tokens (`TokenKeys::for_nodes`), checked on the internal call
+    /// route; never reachable from a component.
+    pub node_keys: Arc<TokenKeys>,
+}
+
+impl TokenState {
+    pub fn new(keys: Arc<TokenKeys>) -> TokenState {
+        TokenState {
+            node_keys: Arc::new(keys.for_nodes()),
+            keys,
+        }
+    }
 }
 
 /// Marker: the token state lives in `ServiceCapabilities::token`.

@@ -53,6 +53,29 @@ impl TokenKeys {
         }
     }
 
+    /// Keys for node tokens, which nodes send each other on the internal
+    /// call route: the same secret (the cluster's), another issuer
+    /// (`{issuer}/node`) and a minute's life, so a node token is never
+    /// accepted as a user's token nor a user's (an admin's included) as a
+    /// node's.
+    pub fn for_nodes(&self) -> TokenKeys {
+        let issuer = format!("{}/node", self.issuer);
+        let mut validation = self.validation.clone();
+        validation.set_issuer(&[&issuer]);
+        TokenKeys {
+            encoding: self.encoding.clone(),
+            decoding: self.decoding.clone(),
+            validation,
+            ttl_secs: 60,
+            issuer,
+        }
+    }
+
+    /// The lifetime of the tokens these keys issue, in seconds.
+    pub fn ttl_secs(&self) -> u64 {
+        self.ttl_secs
+    }
+
     /// A token for `subject` valid for the configured lifetime from now.
     pub fn issue(&self, subject: &str, role: &str, tenant: &str) -> Issued {
         self.issue_at(subject, role, tenant, unix_now())

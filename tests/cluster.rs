@@ -1,0 +1,369 @@
+//! End to end across processes: every service on nodes of its own, found
+//! through discovery, sharing PostgreSQL, MariaDB and Redis. Catalog and
+//! pricing run on two nodes each, account and order on a third, the
+//! gateway on a fourth; order's `stock` and `quote` calls and pricing's
+//! `products` lookups cross nodes over HTTP.
+//!
+//! Needs the local PostgreSQL, MariaDB and Redis.
+
+mod support;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+use support::cluster::{Node, client_of, free_port, gateway_args, serve_args, static_discovery};
+use support::db::TestDb;
+use support::{Platform, Reply, TEST_SECRET, token_for, unique};
+
+/// A running cluster and the databases it shares.
+struct Cluster {
+    catalog: Vec<Node>,
+    /// Two pricing nodes.
+    _pricing: Vec<Node>,
+    /// Account and order.
+    front: Node,
+    _gateway: Node,
+    api: Platform,
+    _dbs: Vec<TestDb>,
+}
+
+/// Starts the cluster; `order_extra` is TOML for the account+order node
+/// only (e.g. faults injected into its calls).
+async fn cluster(order_extra: &str) -> Cluster {
+    let (catalog_db, account_db, shard0) = (
+        TestDb::postgres().await,
+        TestDb::postgres().await,
+        TestDb::postgres().await,
+    );
+    let (pricing_db, shard1) = (TestDb::mysql().await, TestDb::mysql().await);
+    let ports = |n: usize| (0..n).map(|_| free_port()).collect::<Vec<u16>>();
+    let table = BTreeMap::from([
+        ("catalog", ports(2)),
+        ("pricing", ports(2)),
+        ("account", ports(1)),
+        ("order", ports(1)),
+    ]);
+    let common = format!(
+        r#"{discovery}
+[cache]
+kind = "redis"
+url = "redis://127.0.0.1:6379"
+prefix = "sluice-test-{prefix}:"
+[gateway.rate_limit]
+backend = "off"
+[services.catalog]
+database = "{catalog}"
+[services.pricing]
+database = "{pricing}"
+[services.account]
+database = "{account}"
+[services.order]
+shards = ["{shard0}", "{shard1}"]
+"#,
+        discovery = static_discovery(&table),
+        prefix = unique(),
+        catalog = catalog_db.url,
+        pricing = pricing_db.url,
+        account = account_db.url,
+        shard0 = shard0.url,
+        shard1 = shard1.url,
+    );
+    let start = |services: &[(&str, u16)], extra: &str| {
+        Node::start(&serve_args(services), &format!("{common}{extra}"), &[])
+    };
+    // Catalog first: the others' migrations need nothing of it, but the
+    // load below should find both replicas up.
+    let catalog: Vec<Node> = table["catalog"]
+        .iter()
+        .map(|p| start(&[("catalog", *p)], ""))
+        .collect();
+    let pricing: Vec<Node> = table["pricing"]
+        .iter()
+        .map(|p| start(&[("pricing", *p)], ""))
+        .collect();
+    let front = start(
+        &[
+            ("account", table["account"][0]),
+            ("order", table["order"][0]),
+        ],
+        order_extra,
+    );
+    let gateway = Node::start(&gateway_args(), &common, &[]);
+    let api = client_of(&gateway);
+    Cluster {
+        catalog,
+        _pricing: pricing,
+        front,
+        _gateway: gateway,
+        api,
+        _dbs: vec![catalog_db, account_db, shard0, pricing_db, shard1],
+    }
+}
+
+fn admin() -> String {
+    token_for("ops", "admin", "default")
+}
+
+async fn order(api: &Platform, token: &str, sku: &str, qty: u32) -> Reply {
+    let body = json!({ "items": [{ "sku": sku, "qty": qty }] });
+    let key = format!("k-{}", unique());
+    api.send(
+        Method::POST,
+        "/api/orders",
+        Some(token),
+        Some(&body),
+        &[("idempotency-key", &key)],
+    )
+    .await
+}
+
+async fn stock(api: &Platform, sku: &str) -> i64 {
+    let reply = api.get(&format!("/api/products/{sku}"), None).await;
+    reply.assert_status(200);
+    reply.body["stock"].as_i64().unwrap()
+}
+
+async fn create_product(api: &Platform, sku: &str, price: i64, stock: i64) {
+    let product = json!({
+        "sku": sku, "name": "Made through the API", "description": "",
+        "base_price": price, "currency": "EUR", "stock": stock,
+    });
+    let reply = api
+        .send(
+            Method::POST,
+            "/api/products",
+            Some(&admin()),
+            Some(&product),
+            &[],
+        )
+        .await;
+    reply.assert_status(201);
+}
+
+/// The server's own timing of one phase, from `Server-Timing`.
+fn timing(reply: &Reply, phase: &str) -> f64 {
+    let header = reply.headers["server-timing"].to_str().unwrap();
+    header
+        .split(',')
+        .find_map(|entry| {
+            let (name, dur) = entry.trim().split_once(";dur=")?;
+            (name == phase).then(|| dur.parse().unwrap())
+        })
+        .unwrap_or_else(|| panic!("no {phase} in Server-Timing: {header}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn orders_reserve_and_quote_across_nodes_at_the_catalog_price() {
+    let faults =
+        "[services.catalog.faults]\ndelay_ms = 200\n[services.pricing.faults]\ndelay_ms = 200\n";
+    let c = cluster(faults).await;
+    let customer = token_for(&format!("ada-{}", unique()), "customer", "default");
+
+    // A seeded product: stock taken on the catalog nodes, price from pricing's.
+    let before = stock(&c.api, "COF-ESP-001").await;
+    let quote = c.api.get("/api/prices/COF-ESP-001?qty=2", None).await;
+    quote.assert_status(200);
+    let placed = order(&c.api, &customer, "COF-ESP-001", 2).await;
+    placed.assert_status(201);
+    assert_eq!(placed.body["total"], quote.body["total"], "{placed:?}");
+    assert_eq!(stock(&c.api, "COF-ESP-001").await, before - 2);
+    // The two remote calls still overlap: one delay, not two.
+    let (reserve, price, total) = (
+        timing(&placed, "reserve"),
+        timing(&placed, "quote"),
+        timing(&placed, "order"),
+    );
+    assert!(reserve >= 200.0 && price >= 200.0, "{reserve} {price}");
+    assert!(
+        total < 390.0,
+        "stock and price ran at once across nodes: {total} ms"
+    );
+    let listed = c.api.get("/api/orders", Some(&customer)).await;
+    assert_eq!(listed.body[0]["id"], placed.body["id"], "{listed:?}");
+
+    // A product created through the API is quoted and ordered at its price,
+    // on every pricing node (the gateway and order spread over both).
+    let sku = format!("NEW-{}", unique()).to_uppercase();
+    create_product(&c.api, &sku, 1234, 50).await;
+    for _ in 0..4 {
+        let quote = c.api.get(&format!("/api/prices/{sku}?qty=2"), None).await;
+        quote.assert_status(200);
+        assert_eq!(quote.body["total"], 2468, "{quote:?}");
+    }
+    let placed = order(&c.api, &customer, &sku, 2).await;
+    placed.assert_status(201);
+    assert_eq!(placed.body["total"], 2468, "{placed:?}");
+
+    // Repriced through the API: the next quote and order use the new price.
+    let reply = c
+        .api
+        .send(
+            Method::PUT,
+            &format!("/api/products/{sku}"),
+            Some(&admin()),
+            Some(&json!({"base_price": 2000})),
+            &[],
+        )
+        .await;
+    reply.assert_status(200);
+    for _ in 0..4 {
+        let quote = c.api.get(&format!("/api/prices/{sku}?qty=1"), None).await;
+        assert_eq!(quote.body["total"], 2000, "{quote:?}");
+    }
+    let placed = order(&c.api, &customer, &sku, 1).await;
+    assert_eq!(placed.body["total"], 2000, "{placed:?}");
+    assert_eq!(stock(&c.api, &sku).await, 47);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killing_a_catalog_node_under_load_loses_and_oversells_nothing() {
+    let mut c = cluster("").await;
+    let sku = format!("LOAD-{}", unique()).to_uppercase();
+    let initial = 300;
+    create_product(&c.api, &sku, 500, initial).await;
+    let api = Arc::new(c.api.clone_client());
+    let killed = Arc::new(AtomicBool::new(false));
+    let sold = Arc::new(AtomicI64::new(0));
+
+    // Eight customers order one unit at a time until the stock runs out.
+    let workers: Vec<_> = (0..8)
+        .map(|n| {
+            let (api, killed, sold, sku) = (api.clone(), killed.clone(), sold.clone(), sku.clone());
+            tokio::spawn(async move {
+                let customer = token_for(&format!("load{n}-{}", unique()), "customer", "default");
+                let (mut confirmed, mut after_kill, mut failures) = (0, 0, Vec::new());
+                let deadline = Instant::now() + Duration::from_secs(60);
+                while Instant::now() < deadline {
+                    let reply = order(&api, &customer, &sku, 1).await;
+                    match reply.status {
+                        201 => {
+                            confirmed += 1;
+                            sold.fetch_add(1, Ordering::SeqCst);
+                            if killed.load(Ordering::SeqCst) {
+                                after_kill += 1;
+                            }
+                        }
+                        409 if reply.body["error"] == "insufficient_stock" => break,
+                        409 | 503 => failures.push(reply.body.clone()),
+                        _ => panic!("only 201, 409 or 503 may answer: {reply:?}"),
+                    }
+                }
+                let listed = api.get("/api/orders", Some(&customer)).await;
+                let listed = listed.body.as_array().map_or(0, Vec::len);
+                (confirmed, after_kill, failures, listed)
+            })
+        })
+        .collect();
+
+    // Kill one catalog node mid-load, with most of the stock left.
+    while sold.load(Ordering::SeqCst) < 40 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    c.catalog[0].kill();
+    killed.store(true, Ordering::SeqCst);
+
+    let (mut confirmed, mut after_kill, mut failures) = (0i64, 0, Vec::<Value>::new());
+    for worker in workers {
+        let (ok, after, failed, listed) = worker.await.unwrap();
+        assert_eq!(listed, ok as usize, "every confirmed order is listed, once");
+        confirmed += ok;
+        after_kill += after;
+        failures.extend(failed);
+    }
+    assert_eq!(
+        confirmed, initial,
+        "the stock sold out exactly: {failures:?}"
+    );
+    assert_eq!(stock(&c.api, &sku).await, 0, "nothing oversold or held");
+    assert!(after_kill > 0, "the surviving catalog node took the load");
+    // Only requests in flight at the kill may fail.
+    assert!(failures.len() <= 8, "{failures:?}");
+    drop(c.front);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_internal_call_route_takes_node_tokens_only() {
+    let c = cluster("").await;
+    let catalog = &c.catalog[0].listening["catalog"];
+    let client = reqwest::Client::new();
+    let call = |function: &str, token: Option<String>| {
+        let mut request = client
+            .post(format!("{catalog}/_sluice/call/{function}"))
+            .body(r#"["COF-ESP-001"]"#);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    let node_token = forge("sluice/node");
+    let status = |r: reqwest::Response| r.status().as_u16();
+    assert_eq!(status(call("stock.check", None).await.unwrap()), 401);
+    assert_eq!(
+        status(call("stock.check", Some(admin())).await.unwrap()),
+        401,
+        "a user's token, even an admin's"
+    );
+    assert_eq!(
+        status(call("stock.check", Some(forge("sluice"))).await.unwrap()),
+        401
+    );
+    let answered = call("stock.check", Some(node_token.clone())).await.unwrap();
+    assert_eq!(answered.status(), 200);
+    let answer: Value = answered.json().await.unwrap();
+    assert!(answer["Ok"].as_u64().is_some(), "{answer}");
+    assert_eq!(
+        status(call("quote.quote", Some(node_token.clone())).await.unwrap()),
+        404,
+        "catalog does not serve quote"
+    );
+    assert_eq!(
+        status(call("stock.nope", Some(node_token)).await.unwrap()),
+        404
+    );
+    // The gateway routes nothing there.
+    let through = c
+        .api
+        .send(
+            Method::POST,
+            "/_sluice/call/stock.check",
+            None,
+            Some(&json!(["COF-ESP-001"])),
+            &[],
+        )
+        .await;
+    assert_eq!(through.status, 404, "{through:?}");
+}
+
+/// A token signed with the cluster secret with issuer `issuer`.
+fn forge(issuer: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = json!({"sub": "node", "role": "node", "tenant": "", "iss": issuer, "iat": now, "exp": now + 60});
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(TEST_SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_replica_on_local_sqlite_is_refused() {
+    let (mine, other) = (free_port(), free_port());
+    let table = BTreeMap::from([("catalog", vec![mine, other])]);
+    let (code, stderr) = Node::refused(
+        &serve_args(&[("catalog", mine)]),
+        &static_discovery(&table),
+        &[],
+    );
+    assert_ne!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("local SQLite") && stderr.contains(&format!("127.0.0.1:{other}")),
+        "{stderr}"
+    );
+}

@@ -30,9 +30,21 @@ struct Cluster {
     _dbs: Vec<TestDb>,
 }
 
+/// How the cluster's nodes find each other.
+enum Found {
+    /// A static table in every node's configuration.
+    Static,
+    /// Registered with a Consul agent (the HTTP API double), at this URL.
+    Consul(String),
+}
+
 /// Starts the cluster; `order_extra` is TOML for the account+order node
 /// only (e.g. faults injected into its calls).
 async fn cluster(order_extra: &str) -> Cluster {
+    cluster_found(order_extra, Found::Static).await
+}
+
+async fn cluster_found(order_extra: &str, found: Found) -> Cluster {
     let (catalog_db, account_db, shard0) = (
         TestDb::postgres().await,
         TestDb::postgres().await,
@@ -63,7 +75,12 @@ database = "{account}"
 [services.order]
 shards = ["{shard0}", "{shard1}"]
 "#,
-        discovery = static_discovery(&table),
+        discovery = match found {
+            Found::Static => static_discovery(&table),
+            Found::Consul(url) => format!(
+                "[discovery]\nbackend = \"consul\"\n[discovery.consul]\naddress = \"{url}\"\ncheck_interval = \"1s\"\n"
+            ),
+        },
         prefix = unique(),
         catalog = catalog_db.url,
         pricing = pricing_db.url,
@@ -157,8 +174,7 @@ fn timing(reply: &Reply, phase: &str) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn orders_reserve_and_quote_across_nodes_at_the_catalog_price() {
-    let faults =
-        "[services.catalog.faults]\ndelay_ms = 200\n[services.pricing.faults]\ndelay_ms = 200\n";
+    let faults = "[services.catalog.faults]\ndelay_ms = 200\ncallers = [\"order\"]\n[services.pricing.faults]\ndelay_ms = 200\n";
     let c = cluster(faults).await;
     let customer = token_for(&format!("ada-{}", unique()), "customer", "default");
 
@@ -216,6 +232,31 @@ async fn orders_reserve_and_quote_across_nodes_at_the_catalog_price() {
     let placed = order(&c.api, &customer, &sku, 1).await;
     assert_eq!(placed.body["total"], 2000, "{placed:?}");
     assert_eq!(stock(&c.api, &sku).await, 47);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nodes_found_through_consul_order_across_nodes() {
+    let agent = sluice::discovery::FakeAgent::start().await;
+    let c = cluster_found("", Found::Consul(agent.url())).await;
+    let customer = token_for(&format!("grace-{}", unique()), "customer", "default");
+    let sku = format!("CONSUL-{}", unique()).to_uppercase();
+    create_product(&c.api, &sku, 700, 10).await;
+    let placed = order(&c.api, &customer, &sku, 3).await;
+    placed.assert_status(201);
+    assert_eq!(placed.body["total"], 2100, "{placed:?}");
+    assert_eq!(stock(&c.api, &sku).await, 7);
+    // Both catalog nodes registered, each with its own address.
+    let catalogs: Vec<_> = c
+        .catalog
+        .iter()
+        .map(|n| n.listening["catalog"].clone())
+        .collect();
+    assert_ne!(catalogs[0], catalogs[1]);
+    for url in &catalogs {
+        let addr: std::net::SocketAddr = url.trim_start_matches("http://").parse().unwrap();
+        let id = format!("catalog-{}-{}", addr.ip(), addr.port());
+        assert!(agent.registration(&id).is_some(), "{id} registered");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

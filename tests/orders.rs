@@ -403,8 +403,7 @@ async fn concurrent_orders_never_oversell_or_lose_an_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn stock_and_price_calls_overlap() {
-    let faults =
-        "[services.catalog.faults]\ndelay_ms = 200\n[services.pricing.faults]\ndelay_ms = 200\n";
+    let faults = "[services.catalog.faults]\ndelay_ms = 200\ncallers = [\"order\"]\n[services.pricing.faults]\ndelay_ms = 200\n";
     let (p, _pg, _my) = platform(faults).await;
     let token = customer("slow");
     let placed = order(&p, &token, json!([{"sku": "COF-ESP-001", "qty": 1}]), None).await;

@@ -210,11 +210,11 @@ impl Config {
         }
     }
 
-    /// Faults injected into linked calls into `service`.
-    pub fn faults(&self, service: &str) -> LinkFaults {
+    /// Faults injected into linked calls from `caller` into `service`.
+    pub fn faults(&self, service: &str, caller: &str) -> LinkFaults {
         self.services
             .get(service)
-            .map(|s| s.faults.clone())
+            .map(|s| s.faults.for_caller(caller))
             .unwrap_or_default()
     }
 

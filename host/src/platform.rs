@@ -397,7 +397,7 @@ fn links(
         };
         let link = Link {
             callee: target,
-            faults: config.faults(callee),
+            faults: config.faults(callee, name),
         };
         links.insert(interface, link);
     }

@@ -41,12 +41,24 @@ impl Node {
 
     /// Runs a node that must refuse to start: its exit status and stderr.
     pub fn refused(args: &[String], config: &str, env: &[(String, String)]) -> (i32, String) {
-        let (mut command, _dir) = command(args, config, env);
-        command.stdout(Stdio::null()).stderr(Stdio::piped());
-        let child = command.spawn().unwrap();
-        let output = wait_with_deadline(child, Duration::from_secs(60));
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        (output.status.code().unwrap_or(-1), stderr)
+        let (command, _dir) = command(args, config, env);
+        exit_and_stderr(command)
+    }
+
+    /// As [`refused`](Self::refused), with the data dir of `other`.
+    pub fn refused_on_data_dir_of(other: &Node, args: &[String]) -> (i32, String) {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sluice"));
+        command
+            .args(args)
+            .arg("--data-dir")
+            .arg(other._dir.path())
+            .env("SLUICE_JWT_SECRET", TEST_SECRET);
+        exit_and_stderr(command)
+    }
+
+    /// The node's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
     }
 
     /// SIGKILL: the node dies at once, mid-request.
@@ -90,6 +102,18 @@ fn command(
         command.env(k, v);
     }
     (command, dir)
+}
+
+/// Runs `command` to its end (a minute at most): exit code and stderr.
+fn exit_and_stderr(mut command: Command) -> (i32, String) {
+    // As an operator runs it: backtraces only on demand.
+    command
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE");
+    command.stdout(Stdio::null()).stderr(Stdio::piped());
+    let output = wait_with_deadline(command.spawn().unwrap(), Duration::from_secs(60));
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code().unwrap_or(-1), stderr)
 }
 
 /// Waits for `child` to exit, killing it after `deadline`.

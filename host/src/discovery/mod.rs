@@ -22,7 +22,7 @@ mod static_table;
 mod tests;
 
 pub use config::{ConsulConfig, DiscoveryBackend, DiscoveryConfig};
-pub use consul::ConsulDiscovery;
+pub use consul::{ConsulDiscovery, FakeAgent};
 pub use embedded::EmbeddedDiscovery;
 pub use error::DiscoveryError;
 pub use registration::Registration;

@@ -1,6 +1,7 @@
 //! Fault injection for linked calls, after Envoy's fault filter: a fixed
 //! delay before every call, and a share of calls failed outright (as the
-//! callee's `unavailable` error), both per callee service.
+//! callee's `unavailable` error), both per callee service, optionally only
+//! for some callers (Envoy's `downstream_nodes`).
 
 use serde::Deserialize;
 use std::time::Duration;
@@ -13,6 +14,8 @@ pub struct LinkFaults {
     pub delay_ms: u64,
     /// Share of calls failed without reaching the service, 0.0..=1.0.
     pub error_rate: f64,
+    /// Only calls from these services (e.g. `["order"]`); empty: from all.
+    pub callers: Vec<String>,
 }
 
 impl LinkFaults {
@@ -25,6 +28,16 @@ impl LinkFaults {
                 "faults.error_rate must be within 0.0..=1.0, not {}",
                 self.error_rate
             ))
+        }
+    }
+
+    /// These faults for calls from `caller`: none unless it is a listed
+    /// caller (or none are listed).
+    pub fn for_caller(&self, caller: &str) -> LinkFaults {
+        if self.callers.is_empty() || self.callers.iter().any(|c| c == caller) {
+            self.clone()
+        } else {
+            LinkFaults::default()
         }
     }
 
@@ -53,6 +66,7 @@ mod tests {
         let always = LinkFaults {
             delay_ms: 30,
             error_rate: 1.0,
+            callers: Vec::new(),
         };
         let start = std::time::Instant::now();
         let error = always.inject("catalog").await.unwrap_err();
@@ -71,5 +85,13 @@ mod tests {
         let faults: LinkFaults = toml::from_str("delay_ms = 5\nerror_rate = 0.25").unwrap();
         assert_eq!(faults.delay_ms, 5);
         assert_eq!(faults.error_rate, 0.25);
+        assert_eq!(faults.for_caller("pricing"), faults, "every caller");
+    }
+
+    #[test]
+    fn only_for_the_listed_callers() {
+        let faults: LinkFaults = toml::from_str("delay_ms = 5\ncallers = [\"order\"]").unwrap();
+        assert_eq!(faults.for_caller("order").delay_ms, 5);
+        assert_eq!(faults.for_caller("pricing"), LinkFaults::default());
     }
 }

@@ -3,7 +3,9 @@
 //! uses: service registration with an HTTP check that the agent really
 //! runs (critical until the first 2xx), deregistration (404 for an unknown
 //! id), and `GET /v1/health/service/{name}` with the `passing` filter and
-//! blocking queries (`index`, `wait`, `X-Consul-Index`).
+//! blocking queries (`index`, `wait`, `X-Consul-Index`). Public so that the
+//! multi-process tests (tests/cluster.rs) run their nodes against it too;
+//! nothing in the host starts one.
 
 use super::wire::{Check, HealthEntry, Node, Service, ServiceRegistration};
 use bytes::Bytes;

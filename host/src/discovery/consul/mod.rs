@@ -8,11 +8,11 @@ mod api;
 mod watch;
 mod wire;
 
-#[cfg(test)]
 mod fake_agent;
 #[cfg(test)]
 mod tests;
 
+pub use fake_agent::FakeAgent;
 pub use wire::{HttpCheck, ServiceRegistration};
 
 use self::api::ConsulApi;

@@ -173,22 +173,36 @@ fn build_components(root: &Path, target_dir: &Path, crates: &[&str], label: Opti
     );
 }
 
-/// Fails with a clear message when the wasm32-wasip2 target is missing.
+/// Makes sure the wasm32-wasip2 target is installed: rust-toolchain.toml
+/// lists it, but rustup adds listed targets only when it installs the
+/// toolchain, so a toolchain that was there before lacks it. Adds it with
+/// rustup when it is missing, and fails with a clear message when that is
+/// not possible (a toolchain not managed by rustup).
 fn check_wasm_target() {
+    if wasm_target_installed() {
+        return;
+    }
+    println!("cargo:warning=installing the wasm32-wasip2 target (rustup target add wasm32-wasip2)");
+    let added = Command::new("rustup")
+        .args(["target", "add", "wasm32-wasip2"])
+        .status()
+        .is_ok_and(|status| status.success());
+    if !added || !wasm_target_installed() {
+        panic!(
+            "\n\nThe wasm32-wasip2 Rust target is not installed, so the service components \
+             cannot be built, and `rustup target add wasm32-wasip2` did not add it.\n\
+             Install it for the toolchain this build uses, then build again.\n"
+        );
+    }
+}
+
+fn wasm_target_installed() -> bool {
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let libdir = Command::new(rustc)
+    Command::new(rustc)
         .args(["--print", "target-libdir", "--target", "wasm32-wasip2"])
         .output()
         .ok()
         .filter(|o| o.status.success())
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    match libdir {
-        Some(dir) if dir.exists() => {}
-        _ => panic!(
-            "\n\nThe wasm32-wasip2 Rust target is not installed, so the service components \
-             cannot be built.\nInstall it with:  rustup target add wasm32-wasip2\n\
-             (rust-toolchain.toml lists it, so rustup installs it on first use of this \
-             directory; a toolchain not managed by rustup needs it installed by hand.)\n"
-        ),
-    }
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .is_some_and(|dir| dir.exists())
 }

@@ -468,3 +468,57 @@ async fn rows_in_orders(url: &str) -> i64 {
         .unwrap();
     row.0
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn products_created_or_repriced_through_the_api_are_ordered_at_the_catalog_price() {
+    let (p, _pg, _my) = platform("").await;
+    let token = customer("early");
+    let sku = format!("API-{}", support::unique()).to_uppercase();
+    let product = json!({
+        "sku": sku, "name": "New in the catalog", "description": "",
+        "base_price": 1250, "currency": "EUR", "stock": 9,
+    });
+    let created = p
+        .send(
+            Method::POST,
+            "/api/products",
+            Some(&admin()),
+            Some(&product),
+            &[],
+        )
+        .await;
+    assert_eq!(created.status, 201, "{created:?}");
+    let quote = p.get(&format!("/api/prices/{sku}?qty=2"), None).await;
+    assert_eq!(
+        (quote.status, &quote.body["total"]),
+        (200, &json!(2500)),
+        "{quote:?}"
+    );
+    let placed = order(&p, &token, json!([{"sku": sku, "qty": 2}]), None).await;
+    assert_eq!(
+        (placed.status, &placed.body["total"]),
+        (201, &json!(2500)),
+        "{placed:?}"
+    );
+
+    let path = format!("/api/products/{sku}");
+    let repriced = p
+        .send(
+            Method::PUT,
+            &path,
+            Some(&admin()),
+            Some(&json!({"base_price": 990})),
+            &[],
+        )
+        .await;
+    assert_eq!(repriced.status, 200, "{repriced:?}");
+    let quote = p.get(&format!("/api/prices/{sku}?qty=3"), None).await;
+    assert_eq!(quote.body["total"], 2970, "{quote:?}");
+    let placed = order(&p, &token, json!([{"sku": sku, "qty": 3}]), None).await;
+    assert_eq!(
+        (placed.status, &placed.body["total"]),
+        (201, &json!(2970)),
+        "{placed:?}"
+    );
+    assert_eq!(stock(&p, &sku).await, 4);
+}

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 use support::cluster::{Node, client_of, free_port, gateway_args, serve_args, static_discovery};
 use support::db::TestDb;
-use support::{Platform, Reply, TEST_SECRET, token_for, unique};
+use support::{Platform, Reply, TEST_SECRET, timing, token_for, unique};
 
 /// A running cluster and the databases it shares.
 struct Cluster {
@@ -143,35 +143,6 @@ async fn stock(api: &Platform, sku: &str) -> i64 {
     reply.body["stock"].as_i64().unwrap()
 }
 
-async fn create_product(api: &Platform, sku: &str, price: i64, stock: i64) {
-    let product = json!({
-        "sku": sku, "name": "Made through the API", "description": "",
-        "base_price": price, "currency": "EUR", "stock": stock,
-    });
-    let reply = api
-        .send(
-            Method::POST,
-            "/api/products",
-            Some(&admin()),
-            Some(&product),
-            &[],
-        )
-        .await;
-    reply.assert_status(201);
-}
-
-/// The server's own timing of one phase, from `Server-Timing`.
-fn timing(reply: &Reply, phase: &str) -> f64 {
-    let header = reply.headers["server-timing"].to_str().unwrap();
-    header
-        .split(',')
-        .find_map(|entry| {
-            let (name, dur) = entry.trim().split_once(";dur=")?;
-            (name == phase).then(|| dur.parse().unwrap())
-        })
-        .unwrap_or_else(|| panic!("no {phase} in Server-Timing: {header}"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn orders_reserve_and_quote_across_nodes_at_the_catalog_price() {
     let faults = "[services.catalog.faults]\ndelay_ms = 200\ncallers = [\"order\"]\n[services.pricing.faults]\ndelay_ms = 200\n";
@@ -203,7 +174,7 @@ async fn orders_reserve_and_quote_across_nodes_at_the_catalog_price() {
     // A product created through the API is quoted and ordered at its price,
     // on every pricing node (the gateway and order spread over both).
     let sku = format!("NEW-{}", unique()).to_uppercase();
-    create_product(&c.api, &sku, 1234, 50).await;
+    c.api.create_product(&sku, 1234, 50).await;
     for _ in 0..4 {
         let quote = c.api.get(&format!("/api/prices/{sku}?qty=2"), None).await;
         quote.assert_status(200);
@@ -240,7 +211,7 @@ async fn nodes_found_through_consul_order_across_nodes() {
     let c = cluster_found("", Found::Consul(agent.url())).await;
     let customer = token_for(&format!("grace-{}", unique()), "customer", "default");
     let sku = format!("CONSUL-{}", unique()).to_uppercase();
-    create_product(&c.api, &sku, 700, 10).await;
+    c.api.create_product(&sku, 700, 10).await;
     let placed = order(&c.api, &customer, &sku, 3).await;
     placed.assert_status(201);
     assert_eq!(placed.body["total"], 2100, "{placed:?}");
@@ -264,7 +235,7 @@ async fn killing_a_catalog_node_under_load_loses_and_oversells_nothing() {
     let mut c = cluster("").await;
     let sku = format!("LOAD-{}", unique()).to_uppercase();
     let initial = 300;
-    create_product(&c.api, &sku, 500, initial).await;
+    c.api.create_product(&sku, 500, initial).await;
     let api = Arc::new(c.api.clone_client());
     let killed = Arc::new(AtomicBool::new(false));
     let sold = Arc::new(AtomicI64::new(0));

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use sqlx::Connection;
 use std::collections::{BTreeMap, BTreeSet};
 use support::db::TestDb;
-use support::{Options, Platform, Reply, token_for};
+use support::{Options, Platform, Reply, timing, token_for};
 
 const ADMIN_PASSWORD: &str = "admin password";
 
@@ -91,19 +91,6 @@ async fn rows_in(url: &str) -> (i64, i64) {
     .await;
     let items = count(&mut conn, "SELECT COUNT(*) FROM order_items").await;
     (orders, items)
-}
-
-/// The server's own timing of one phase, from `Server-Timing`.
-fn timing(reply: &Reply, phase: &str) -> f64 {
-    let header = reply.headers["server-timing"].to_str().unwrap();
-    header
-        .split(',')
-        .map(str::trim)
-        .find_map(|entry| {
-            let (name, dur) = entry.split_once(";dur=")?;
-            (name == phase).then(|| dur.parse().unwrap())
-        })
-        .unwrap_or_else(|| panic!("no {phase} in Server-Timing: {header}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -474,20 +461,7 @@ async fn products_created_or_repriced_through_the_api_are_ordered_at_the_catalog
     let (p, _pg, _my) = platform("").await;
     let token = customer("early");
     let sku = format!("API-{}", support::unique()).to_uppercase();
-    let product = json!({
-        "sku": sku, "name": "New in the catalog", "description": "",
-        "base_price": 1250, "currency": "EUR", "stock": 9,
-    });
-    let created = p
-        .send(
-            Method::POST,
-            "/api/products",
-            Some(&admin()),
-            Some(&product),
-            &[],
-        )
-        .await;
-    assert_eq!(created.status, 201, "{created:?}");
+    p.create_product(&sku, 1250, 9).await;
     let quote = p.get(&format!("/api/prices/{sku}?qty=2"), None).await;
     assert_eq!(
         (quote.status, &quote.body["total"]),

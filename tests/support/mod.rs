@@ -182,6 +182,26 @@ impl Platform {
         response.text().await.unwrap()
     }
 
+    /// Creates a product through the catalog API as an admin (a minted
+    /// token), priced `price` EUR minor units with `stock` units.
+    pub async fn create_product(&self, sku: &str, price: i64, stock: i64) {
+        let product = serde_json::json!({
+            "sku": sku, "name": "Made through the API", "description": "",
+            "base_price": price, "currency": "EUR", "stock": stock,
+        });
+        let admin = token_for("ops", "admin", "default");
+        let reply = self
+            .send(
+                reqwest::Method::POST,
+                "/api/products",
+                Some(&admin),
+                Some(&product),
+                &[],
+            )
+            .await;
+        reply.assert_status(201);
+    }
+
     /// Registers and logs in; returns the access token.
     pub async fn register_and_login(&self, email: &str, password: &str) -> String {
         let reply = self
@@ -302,6 +322,18 @@ impl Reply {
         );
         assert!(self.headers.contains_key("x-request-id"), "{self:?}");
     }
+}
+
+/// The server's own timing of one phase of a reply, from `Server-Timing`.
+pub fn timing(reply: &Reply, phase: &str) -> f64 {
+    let header = reply.headers["server-timing"].to_str().unwrap();
+    header
+        .split(',')
+        .find_map(|entry| {
+            let (name, dur) = entry.trim().split_once(";dur=")?;
+            (name == phase).then(|| dur.parse().unwrap())
+        })
+        .unwrap_or_else(|| panic!("no {phase} in Server-Timing: {header}"))
 }
 
 /// A token the platform accepts (signed with [`TEST_SECRET`], valid for an

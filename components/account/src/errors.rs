@@ -150,6 +150,12 @@ impl From<ApiError> for Reply {
     }
 }
 
+impl From<crate::body::TooLarge> for ApiError {
+    fn from(e: crate::body::TooLarge) -> Self {
+        ApiError::PayloadTooLarge { limit: e.limit }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,11 +232,5 @@ mod tests {
         let reply = ApiError::InvalidJson("missing field `email`".into()).to_reply();
         let json = body(&reply);
         assert!(json["message"].as_str().unwrap().contains("`email`"));
-    }
-}
-
-impl From<crate::body::TooLarge> for ApiError {
-    fn from(e: crate::body::TooLarge) -> Self {
-        ApiError::PayloadTooLarge { limit: e.limit }
     }
 }

@@ -31,6 +31,8 @@ pub struct Config {
     pub discovery: crate::discovery::DiscoveryConfig,
     /// Calls of linked imports to services on other nodes.
     pub calls: crate::capabilities::links::CallConfig,
+    /// Timeouts and connection caps of the service ports and the admin API.
+    pub server: crate::http_server::ServerLimits,
     /// Most component instances alive at once (the pooling allocator's size).
     pub max_instances: u32,
     /// Threads serving each service's port, each with its own runtime
@@ -74,6 +76,7 @@ impl Default for Config {
             clock: ClockConfig::default(),
             discovery: Default::default(),
             calls: Default::default(),
+            server: Default::default(),
             max_instances: 1000,
             front_door_threads: 0,
             services: BTreeMap::new(),

@@ -6,14 +6,12 @@
 //! service's typed exports (`links::CALL_PREFIX`).
 
 use crate::capabilities::links::{CALL_PREFIX, MAX_CALL_BYTES, answer_call};
+use crate::http_server::ServerLimits;
 use crate::service::Service;
 use crate::state::ComponentState;
 use anyhow::Result;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
-use std::convert::Infallible;
+use http_body_util::{BodyExt, Full};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -33,45 +31,20 @@ pub const HEALTH_PATH: &str = "/health";
 /// How long a component may take to produce a response head.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Serves `service` on `listener` until `shutdown` resolves, then lets open
-/// connections finish their requests.
+/// Serves `service` on `listener` until `shutdown` resolves, then lets
+/// open connections finish their requests.
 pub async fn serve(
     service: Arc<Service>,
     listener: TcpListener,
+    limits: &ServerLimits,
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
     let handler = ProxyHandler::new(ServiceHandler { service });
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let (stream, _) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    tracing::warn!("accept failed: {e}");
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        stream.set_nodelay(true)?;
+    crate::http_server::serve("front door", listener, limits, shutdown, move |request| {
         let handler = handler.clone();
-        let connection = http1::Builder::new().keep_alive(true).serve_connection(
-            TokioIo::new(stream),
-            hyper::service::service_fn(move |request| {
-                let handler = handler.clone();
-                async move { Ok::<_, Infallible>(handle(&handler, request).await) }
-            }),
-        );
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!("connection closed: {e}");
-            }
-        });
-    }
-    graceful.shutdown().await;
-    Ok(())
+        async move { handle(&handler, request).await }
+    })
+    .await
 }
 
 async fn handle(
@@ -114,10 +87,10 @@ async fn node_call(
         .headers
         .get(hyper::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let args = match Limited::new(body, MAX_CALL_BYTES).collect().await {
-        Ok(collected) => collected.to_bytes(),
+    let args = match crate::http_server::read_body(body, MAX_CALL_BYTES).await {
+        Ok(args) => args,
         Err(_) => {
-            let body = r#"{"error":"invalid_arguments","message":"the call's body is unreadable or over 1 MiB"}"#;
+            let body = r#"{"error":"invalid_arguments","message":"the call's body is unreadable, late or over 1 MiB"}"#;
             return json_response(400, Bytes::from_static(body.as_bytes()));
         }
     };

@@ -12,6 +12,7 @@ pub mod discovery;
 pub mod engine;
 mod files;
 pub mod frontdoor;
+pub mod http_server;
 pub mod linker;
 pub mod manifest;
 pub mod platform;

@@ -127,8 +127,14 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
                 tracing::info!(%email, %id, "admin account ready");
             }
             let addr = config.service_addr(name);
-            let doors = FrontDoors::spawn(service.clone(), addr, threads, stopped.clone())
-                .with_context(|| format!("binding the {name} service to {addr}"))?;
+            let doors = FrontDoors::spawn(
+                service.clone(),
+                addr,
+                threads,
+                &config.server,
+                stopped.clone(),
+            )
+            .with_context(|| format!("binding the {name} service to {addr}"))?;
             println!("sluice: {name} listening on http://{}", doors.addr);
             let registration =
                 Registration::new(name.clone(), config.discovery.advertised(doors.addr));
@@ -159,7 +165,8 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
         }
         admin_addr = Some(addr);
         let signal = stopped_signal(&stopped);
-        tasks.spawn(async move { crate::admin::serve(admin, listener, signal).await });
+        let limits = config.server.clone();
+        tasks.spawn(async move { crate::admin::serve(admin, listener, &limits, signal).await });
     }
 
     let gateway_addr = if options.gateway {

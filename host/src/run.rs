@@ -20,7 +20,13 @@ pub async fn run(file: &Path, addr: SocketAddr, shutdown: impl Future<Output = (
     let caps = ServiceCapabilities::bare("run")?;
     let service = Arc::new(Service::new(&engine, caps, version));
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let doors = FrontDoors::spawn(service, addr, crate::threads::default_threads(), stopped)?;
+    let doors = FrontDoors::spawn(
+        service,
+        addr,
+        crate::threads::default_threads(),
+        &Default::default(),
+        stopped,
+    )?;
     println!(
         "sluice: serving {} on http://{}",
         file.display(),

@@ -6,6 +6,7 @@
 //! about twice as fast as one multi-thread runtime for a linked call
 //! (../shared/WASMTIME-NOTES.md and BENCHMARKS.md).
 
+use crate::http_server::ServerLimits;
 use crate::service::Service;
 use anyhow::{Context as _, Result};
 use socket2::{Domain, Socket, Type};
@@ -28,6 +29,7 @@ impl FrontDoors {
         service: Arc<Service>,
         addr: SocketAddr,
         threads: usize,
+        limits: &ServerLimits,
         stopped: watch::Receiver<bool>,
     ) -> Result<FrontDoors> {
         let first = reuse_port_listener(addr)?;
@@ -41,6 +43,7 @@ impl FrontDoors {
             .enumerate()
             .map(|(i, listener)| {
                 let (service, mut stopped) = (service.clone(), stopped.clone());
+                let limits = limits.clone();
                 std::thread::Builder::new()
                     .name(format!("{}-{i}", service.name))
                     .spawn(move || {
@@ -52,7 +55,7 @@ impl FrontDoors {
                             let shutdown = async move {
                                 let _ = stopped.wait_for(|stop| *stop).await;
                             };
-                            crate::frontdoor::serve(service, listener, shutdown).await
+                            crate::frontdoor::serve(service, listener, &limits, shutdown).await
                         })
                     })
                     .context("spawning a front-door thread")

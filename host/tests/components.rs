@@ -19,9 +19,14 @@ async fn serve(bytes: &[u8]) -> (String, tokio::sync::oneshot::Sender<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(sluice::frontdoor::serve(service, listener, async {
-        let _ = stopped.await;
-    }));
+    tokio::spawn(sluice::frontdoor::serve(
+        service,
+        listener,
+        &Default::default(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
     (url, stop)
 }
 

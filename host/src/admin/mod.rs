@@ -10,19 +10,17 @@ mod reply;
 mod rules;
 
 use crate::capabilities::token::TokenKeys;
+use crate::http_server::{BodyError, ServerLimits};
 use crate::rules::RuleRegistry;
 use crate::service::Service;
 use crate::swap::Deployer;
 use anyhow::Result;
 use bytes::Bytes;
 use http::{Method, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
 use reply::{Reply, error};
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
@@ -42,38 +40,14 @@ pub struct Admin {
 pub async fn serve(
     admin: Arc<Admin>,
     listener: TcpListener,
+    limits: &ServerLimits,
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let stream = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
-                Err(e) => {
-                    tracing::warn!("admin accept failed: {e}");
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
+    crate::http_server::serve("admin", listener, limits, shutdown, move |request| {
         let admin = admin.clone();
-        let connection = http1::Builder::new().serve_connection(
-            TokioIo::new(stream),
-            hyper::service::service_fn(move |request| {
-                let admin = admin.clone();
-                async move { Ok::<_, Infallible>(admin.handle(request).await.into_response()) }
-            }),
-        );
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!("admin connection closed: {e}");
-            }
-        });
-    }
-    graceful.shutdown().await;
-    Ok(())
+        async move { admin.handle(request).await.into_response() }
+    })
+    .await
 }
 
 impl Admin {
@@ -173,26 +147,28 @@ impl Admin {
     }
 }
 
-/// The whole body, or 413 past [`MAX_BODY_BYTES`].
+/// The whole body: 413 past [`MAX_BODY_BYTES`], 408 when it does not
+/// arrive in time.
 async fn read_body(body: Incoming) -> Result<Bytes, Reply> {
-    match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            Err(error(
+    crate::http_server::read_body(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge(max) => error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_large",
-                format!("the body is over {MAX_BODY_BYTES} bytes"),
-            ))
-        }
-        Err(e) => Err(error(
-            StatusCode::BAD_REQUEST,
-            "bad_body",
-            format!("reading the body failed: {e}"),
-        )),
-    }
+                format!("the body is over {max} bytes"),
+            ),
+            BodyError::TimedOut => error(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "the body did not arrive in time".to_string(),
+            ),
+            BodyError::Broken(e) => error(
+                StatusCode::BAD_REQUEST,
+                "bad_body",
+                format!("reading the body failed: {e}"),
+            ),
+        })
 }
 
 /// The body of every admin response: whole, in memory.

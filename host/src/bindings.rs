@@ -27,7 +27,7 @@ mod rule_world {
 
 pub use generated::exports::sluice::platform::{accounts, products, quote, schema, stock};
 pub use generated::sluice::platform::{
-    cache, clock, config, log, rate_limit, shards, sql, tenant_rules, token,
+    cache, clock, config, log, rate_limit, shards, sql, tenant_rules, token, token_issuer,
 };
 pub use rule_world::exports::sluice::platform::rule;
 

@@ -114,6 +114,18 @@ mod tests {
     }
 
     #[test]
+    fn only_account_can_issue_tokens() {
+        for service in services() {
+            let issues = world(service)
+                .unwrap()
+                .imports
+                .iter()
+                .any(|i| interface_name(i) == Some("token-issuer"));
+            assert_eq!(issues, *service == "account", "{service}");
+        }
+    }
+
+    #[test]
     fn every_service_has_a_world() {
         for service in services() {
             assert!(world(service).is_some(), "{service}");

@@ -16,7 +16,7 @@ use crate::ports::{
 use crate::reply::Reply;
 use exports::sluice::platform::{accounts, schema};
 use exports::wasi::http::handler;
-use sluice::platform::{clock, log, rate_limit, sql, token};
+use sluice::platform::{clock, log, rate_limit, sql, token, token_issuer};
 use wasi::http::types::{ErrorCode, Fields, Method, Request, Response};
 use wit_bindgen::StreamReader;
 
@@ -207,7 +207,7 @@ impl ports::Host for Imports {
     }
 
     fn issue_token(&self, subject: &str, role: &str, tenant: &str) -> Issued {
-        let issued = token::issue(subject, role, tenant);
+        let issued = token_issuer::issue(subject, role, tenant);
         Issued {
             token: issued.token,
             expires_in: issued.expires_in,

@@ -74,7 +74,7 @@ pub struct Claims {
     pub expires_at: u64,
 }
 
-/// A freshly issued token (`token.issued`).
+/// A freshly issued token (`token-issuer.issued`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issued {
     pub token: String,

@@ -1,8 +1,10 @@
-//! The `token` WIT interface over the host's `TokenKeys`: components issue
-//! and verify tokens, the key stays here.
+//! The `token` and `token-issuer` WIT interfaces over the host's
+//! `TokenKeys`: components verify tokens and account issues them; the key
+//! stays here.
 
 use super::{TokenError, TokenKeys};
 use crate::bindings::token as wit;
+use crate::bindings::token_issuer as issuer;
 use crate::state::ComponentState;
 use std::sync::Arc;
 use wasmtime::component::{HasData, Linker};
@@ -32,15 +34,17 @@ impl HasData for TokenCapability {
     type Data<'a> = &'a TokenState;
 }
 
-impl wit::Host for &TokenState {
-    fn issue(&mut self, subject: String, role: String, tenant: String) -> wit::Issued {
+impl issuer::Host for &TokenState {
+    fn issue(&mut self, subject: String, role: String, tenant: String) -> issuer::Issued {
         let issued = self.keys.issue(&subject, &role, &tenant);
-        wit::Issued {
+        issuer::Issued {
             token: issued.token,
             expires_in: issued.expires_in,
         }
     }
+}
 
+impl wit::Host for &TokenState {
     fn verify(&mut self, token: String) -> Result<wit::Claims, wit::Error> {
         match self.keys.verify(&token) {
             Ok(c) => Ok(wit::Claims {
@@ -56,5 +60,6 @@ impl wit::Host for &TokenState {
 }
 
 pub fn add_to_linker(linker: &mut Linker<ComponentState>) -> wasmtime::Result<()> {
-    wit::add_to_linker::<_, TokenCapability>(linker, |s| &s.caps.token)
+    wit::add_to_linker::<_, TokenCapability>(linker, |s| &s.caps.token)?;
+    issuer::add_to_linker::<_, TokenCapability>(linker, |s| &s.caps.token)
 }

@@ -69,8 +69,23 @@ pub fn digest(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// The artifact at `path` if its SHA-256 is the one recorded in `check`;
+/// `None` (recompile) when either is missing or they differ — a torn,
+/// corrupted or swapped artifact is never loaded as native code.
+fn verified(path: &Path, check: &Path) -> Option<Vec<u8>> {
+    let artifact = std::fs::read(path).ok()?;
+    let expected = std::fs::read_to_string(check).ok()?;
+    if digest(&artifact) == expected.trim() {
+        Some(artifact)
+    } else {
+        tracing::warn!(path = %path.display(), "the compiled artifact does not match its digest; recompiling");
+        None
+    }
+}
+
 /// Compiled components kept on disk so a restart or a repeated deploy of the
-/// same bytes skips compilation.
+/// same bytes skips compilation. Each artifact has its SHA-256 beside it,
+/// checked before the native code is loaded.
 #[derive(Clone)]
 pub struct CompileCache {
     dir: Option<PathBuf>,
@@ -105,17 +120,21 @@ impl CompileCache {
             return Ok(Component::new(engine, bytes)?);
         };
         let path = dir.join(format!("{digest}-{}.cwasm", self.engine_key));
-        if path.exists() {
-            // SAFETY: the file was written by `Component::serialize` of an
-            // engine with the same compatibility hash, into the host's own
-            // data directory.
-            match unsafe { Component::deserialize_file(engine, &path) } {
+        let check = path.with_extension("cwasm.sha256");
+        if let Some(artifact) = verified(&path, &check) {
+            // SAFETY: the bytes are what `Component::serialize` of an engine
+            // with the same compatibility hash wrote for these component
+            // bytes (their digest is in the name, and the artifact's digest
+            // was just checked against the one written beside it).
+            match unsafe { Component::deserialize(engine, &artifact) } {
                 Ok(component) => return Ok(component),
                 Err(e) => tracing::warn!(path = %path.display(), "recompiling: {e:#}"),
             }
         }
         let component = Component::new(engine, bytes)?;
-        crate::files::write_atomically(&path, &component.serialize()?)?;
+        let artifact = component.serialize()?;
+        crate::files::write_atomically(&path, &artifact)?;
+        crate::files::write_atomically(&check, self::digest(&artifact).as_bytes())?;
         Ok(component)
     }
 }

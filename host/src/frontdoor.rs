@@ -36,11 +36,11 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub async fn serve(
     service: Arc<Service>,
     listener: TcpListener,
-    limits: &ServerLimits,
+    limits: ServerLimits,
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
     let handler = ProxyHandler::new(ServiceHandler { service });
-    crate::http_server::serve("front door", listener, limits, shutdown, move |request| {
+    crate::http_server::serve("front door", listener, &limits, shutdown, move |request| {
         let handler = handler.clone();
         async move { handle(&handler, request).await }
     })

@@ -22,7 +22,7 @@ async fn serve(bytes: &[u8]) -> (String, tokio::sync::oneshot::Sender<()>) {
     tokio::spawn(sluice::frontdoor::serve(
         service,
         listener,
-        &Default::default(),
+        Default::default(),
         async {
             let _ = stopped.await;
         },
@@ -87,21 +87,78 @@ async fn compiled_components_are_cached_on_disk() {
     let engine = new_engine(10).unwrap();
     let cache = CompileCache::new(&engine, Some(dir.path())).unwrap();
     cache.load(&engine, sluice::components::HELLO).unwrap();
-    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
-    assert_eq!(files.len(), 1, "one compiled artifact");
-    let name = files[0]
-        .as_ref()
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
-        .file_name()
-        .into_string()
-        .unwrap();
-    assert!(
-        name.starts_with(&sluice::engine::digest(sluice::components::HELLO)),
-        "{name}"
+        .map(|f| f.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names.len(),
+        2,
+        "one compiled artifact and its digest: {names:?}"
     );
+    let digest = sluice::engine::digest(sluice::components::HELLO);
+    assert!(
+        names[0].starts_with(&digest) && names[0].ends_with(".cwasm"),
+        "{names:?}"
+    );
+    assert_eq!(names[1], format!("{}.sha256", names[0]));
     // Loading again uses the artifact (and still works).
     cache.load(&engine, sluice::components::HELLO).unwrap();
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+}
+
+/// The wasi:http export a compiled component has (p3 `handler` or p2
+/// `incoming-handler`).
+fn http_export(engine: &wasmtime::Engine, component: &wasmtime::component::Component) -> String {
+    component
+        .component_type()
+        .exports(engine)
+        .map(|(name, _)| name.to_string())
+        .find(|name| name.starts_with("wasi:http/"))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_swapped_or_corrupted_artifact_is_never_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = new_engine(10).unwrap();
+    let cache = CompileCache::new(&engine, Some(dir.path())).unwrap();
+    let hello = cache.load(&engine, sluice::components::HELLO).unwrap();
+    let p2 = cache.load(&engine, sluice::components::HELLO_P2).unwrap();
+    assert_ne!(http_export(&engine, &hello), http_export(&engine, &p2));
+    let artifact = |bytes: &[u8]| {
+        let digest = sluice::engine::digest(bytes);
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|f| f.unwrap().path())
+            .find(|p| {
+                p.extension().is_some_and(|e| e == "cwasm")
+                    && p.file_name()
+                        .unwrap()
+                        .to_string_lossy()
+                        .starts_with(&digest)
+            })
+            .unwrap()
+    };
+    // Someone puts p2's native code where hello's was: loading hello
+    // recompiles hello instead of running p2's code.
+    std::fs::copy(
+        artifact(sluice::components::HELLO_P2),
+        artifact(sluice::components::HELLO),
+    )
+    .unwrap();
+    let loaded = cache.load(&engine, sluice::components::HELLO).unwrap();
+    assert_eq!(http_export(&engine, &loaded), http_export(&engine, &hello));
+    // A torn artifact is recompiled too, and the cache repaired.
+    let path = artifact(sluice::components::HELLO);
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    let loaded = cache.load(&engine, sluice::components::HELLO).unwrap();
+    assert_eq!(http_export(&engine, &loaded), http_export(&engine, &hello));
+    let check = std::fs::read_to_string(path.with_extension("cwasm.sha256")).unwrap();
+    let rewritten = std::fs::read(&path).unwrap();
+    assert_eq!(sluice::engine::digest(&rewritten), check, "rewritten whole");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

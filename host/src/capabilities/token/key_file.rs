@@ -22,7 +22,7 @@ pub fn load_or_create(dir: &Path) -> anyhow::Result<Vec<u8>> {
 }
 
 fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
-    warn_if_readable_by_others(path);
+    refuse_if_readable_by_others(path)?;
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let key = hex::decode(text.trim())
@@ -68,16 +68,21 @@ fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     file.sync_all()
 }
 
-fn warn_if_readable_by_others(path: &Path) {
+/// A key others can read is a key others may have: refuse to use it.
+fn refuse_if_readable_by_others(path: &Path) -> anyhow::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         if let Ok(meta) = std::fs::metadata(path)
             && meta.permissions().mode() & 0o077 != 0
         {
-            tracing::warn!(path = %path.display(), "the JWT key file is readable by other users; chmod 600 it");
+            bail!(
+                "the JWT key file {} is readable by other users: chmod 600 it (or replace it, if others may have read it)",
+                path.display()
+            );
         }
     }
     #[cfg(not(unix))]
     let _ = path;
+    Ok(())
 }

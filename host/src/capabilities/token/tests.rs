@@ -253,6 +253,15 @@ fn generated_key_is_written_once_privately_and_reused() {
     let third = TokenKeys::load_or_generate(&config, &elsewhere.0).unwrap();
     assert_eq!(third.verify_at(&token, NOW), Err(TokenError::Invalid));
 
+    // A key file others can read is refused, not used.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let refused = TokenKeys::load_or_generate(&config, &data_dir).unwrap_err();
+        assert!(refused.to_string().contains("chmod 600"), "{refused:#}");
+    }
+
     // A configured secret writes no file.
     let configured = TempDir::new();
     TokenKeys::load_or_generate(&with_secret("s3cret-s3cret-s3cret"), &configured.0).unwrap();
@@ -294,6 +303,12 @@ fn bad_key_files_and_secrets_are_refused() {
     let dir = TempDir::new();
     std::fs::create_dir_all(&dir.0).unwrap();
     std::fs::write(dir.0.join(KEY_FILE), "not hex").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let private = std::fs::Permissions::from_mode(0o600);
+        std::fs::set_permissions(dir.0.join(KEY_FILE), private).unwrap();
+    }
     let err = TokenKeys::load_or_generate(&TokenConfig::default(), &dir.0).unwrap_err();
     assert!(format!("{err:#}").contains("hex"), "{err:#}");
     std::fs::write(dir.0.join(KEY_FILE), "abcd").unwrap();

@@ -34,6 +34,10 @@ pub struct Config {
     /// Timeouts and connection caps of the service ports and the admin API.
     pub server: crate::http_server::ServerLimits,
     /// Most component instances alive at once (the pooling allocator's size).
+    /// An order in `sluice up` holds up to four at once (order, catalog's
+    /// reservation, pricing's quote and the catalog lookup inside it), so
+    /// the default lets 500 orders run at once; past it, calls fail as
+    /// unavailable (503) rather than queue.
     pub max_instances: u32,
     /// Threads serving each service's port, each with its own runtime
     /// (0: one per core).
@@ -77,7 +81,7 @@ impl Default for Config {
             discovery: Default::default(),
             calls: Default::default(),
             server: Default::default(),
-            max_instances: 1000,
+            max_instances: 2000,
             front_door_threads: 0,
             services: BTreeMap::new(),
         }

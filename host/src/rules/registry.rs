@@ -152,13 +152,21 @@ impl RuleRegistry {
         let Some(rule) = self.read().get(&input.tenant).cloned() else {
             return Outcome::NoRule;
         };
-        let slot = self
-            .slots
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
-        let outcome = rule.run(&self.engine, self.budget, input).await;
-        drop(slot);
+        // The wait for a sandbox is bounded like the run itself: a quote
+        // then falls back to its price without the rule, counted `busy`.
+        let outcome = match tokio::time::timeout(self.budget.deadline, self.slots.acquire()).await {
+            Ok(slot) => {
+                let _slot = slot.expect("the semaphore is never closed");
+                rule.run(&self.engine, self.budget, input).await
+            }
+            Err(_) => Outcome::Failed {
+                kind: "busy",
+                message: format!(
+                    "no rule sandbox was free within {} ms",
+                    self.budget.deadline.as_millis()
+                ),
+            },
+        };
         if let Outcome::Failed { kind, message } = &outcome {
             tracing::warn!(tenant = %input.tenant, digest = %rule.digest, %kind, "tenant rule stopped: {message}");
         }
@@ -232,6 +240,38 @@ mod tests {
         assert!(!valid_tenant("../etc"));
         assert!(!valid_tenant("a.b"));
         assert!(!valid_tenant(&"a".repeat(65)));
+    }
+
+    #[tokio::test]
+    async fn the_wait_for_a_sandbox_is_bounded_and_counted() {
+        let registry = RuleRegistry::open(None).await.unwrap();
+        registry
+            .put("bulk", crate::components::RULE_BULK.to_vec())
+            .await
+            .unwrap();
+        let input = crate::rules::RuleInput {
+            sku: "COF-FIL-002".into(),
+            qty: 10,
+            currency: "USD".into(),
+            base_unit_price: 1650,
+            unit_price: 1650,
+            tenant: "bulk".into(),
+            customer: Vec::new(),
+        };
+        let every_slot = registry
+            .slots
+            .acquire_many(MAX_CONCURRENT_RUNS)
+            .await
+            .unwrap();
+        let started = std::time::Instant::now();
+        let outcome = registry.run(&input).await;
+        assert_eq!(outcome.label(), "busy", "{outcome:?}");
+        assert!(started.elapsed() < 10 * registry.budget.deadline, "bounded");
+        drop(every_slot);
+        assert_eq!(registry.run(&input).await.label(), "applied");
+        let mut metrics = String::new();
+        registry.metrics.render(&mut metrics);
+        assert!(metrics.contains(r#"outcome="busy"} 1"#), "{metrics}");
     }
 
     #[test]

@@ -200,6 +200,16 @@ impl Config {
             })
     }
 
+    /// The URL of `service`'s own database, if it has one: a sharded service
+    /// (order) has none unless one is configured for it.
+    pub fn own_database_url(&self, service: &str) -> Option<String> {
+        let explicit = self
+            .services
+            .get(service)
+            .is_some_and(|s| s.database.is_some());
+        (explicit || self.shard_urls(service).is_empty()).then(|| self.database_url(service))
+    }
+
     /// The shard URLs of `service`: configured ones, else for order two
     /// SQLite files `<data_dir>/order-shard-{0,1}.db`, else none.
     pub fn shard_urls(&self, service: &str) -> Vec<String> {
@@ -316,6 +326,21 @@ mod tests {
         assert_eq!(shards.len(), 2, "two embedded shards: {shards:?}");
         assert!(shards[1].starts_with("sqlite://sluice-data/order-shard-1.db"));
         assert!(config.shard_urls("catalog").is_empty());
+        assert_eq!(
+            config.own_database_url("order"),
+            None,
+            "order has shards only"
+        );
+        assert_eq!(
+            config.own_database_url("catalog"),
+            Some(config.database_url("catalog"))
+        );
+        let mut with_one = config.clone();
+        with_one.service_mut("order").database = Some("postgres://h/orders".into());
+        assert_eq!(
+            with_one.own_database_url("order").as_deref(),
+            Some("postgres://h/orders")
+        );
     }
 
     #[test]

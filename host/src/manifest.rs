@@ -29,6 +29,15 @@ pub fn interface_name(qualified: &str) -> Option<&str> {
     Some(rest.split('@').next().unwrap_or(rest))
 }
 
+/// Whether `service`'s world imports `interface` (a short name).
+pub fn imports(service: &str, interface: &str) -> bool {
+    world(service).is_some_and(|w| {
+        w.imports
+            .iter()
+            .any(|i| interface_name(i) == Some(interface))
+    })
+}
+
 /// The service whose world exports `interface` (a short name, e.g.
 /// `stock`), if any.
 pub fn server_of(interface: &str) -> Option<&'static str> {
@@ -116,12 +125,9 @@ mod tests {
     #[test]
     fn only_account_can_issue_tokens() {
         for service in services() {
-            let issues = world(service)
-                .unwrap()
-                .imports
-                .iter()
-                .any(|i| interface_name(i) == Some("token-issuer"));
+            let issues = imports(service, "token-issuer");
             assert_eq!(issues, *service == "account", "{service}");
+            assert!(imports(service, "token"), "{service} verifies tokens");
         }
     }
 

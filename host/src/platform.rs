@@ -318,21 +318,14 @@ impl Shared {
             self.token.clone(),
             self.clock.clone(),
         );
-        let shards = config.shard_urls(name);
-        // A sharded service (order) has no database of its own unless one is
-        // configured for it.
-        let explicit = config
-            .services
-            .get(name)
-            .is_some_and(|s| s.database.is_some());
-        if shards.is_empty() || explicit {
+        if let Some(url) = config.own_database_url(name) {
             caps.sql.db = Some(
-                connect(&SqlConfig::new(config.database_url(name)))
+                connect(&SqlConfig::new(url))
                     .await
                     .with_context(|| format!("connecting the {name} database"))?,
             );
         }
-        for (n, url) in shards.iter().enumerate() {
+        for (n, url) in config.shard_urls(name).iter().enumerate() {
             let shard = connect(&SqlConfig::new(url.clone()))
                 .await
                 .with_context(|| format!("connecting shard {n} of {name}"))?;
@@ -425,20 +418,10 @@ async fn refuse_local_replicas(
         return Ok(());
     }
     let mut urls = config.shard_urls(name);
-    let explicit = config
-        .services
-        .get(name)
-        .is_some_and(|s| s.database.is_some());
-    if urls.is_empty() || explicit {
-        urls.push(config.database_url(name));
-    }
+    urls.extend(config.own_database_url(name));
     let sqlite = urls.iter().any(|url| url.starts_with("sqlite:"));
-    let caches = crate::manifest::world(name).is_some_and(|w| {
-        w.imports
-            .iter()
-            .any(|i| crate::manifest::interface_name(i) == Some("cache"))
-    });
-    let local_cache = caches && matches!(config.cache, cache::CacheConfig::InProcess { .. });
+    let local_cache = crate::manifest::imports(name, "cache")
+        && matches!(config.cache, cache::CacheConfig::InProcess { .. });
     if !sqlite && !local_cache {
         return Ok(());
     }

@@ -47,13 +47,7 @@ impl Node {
 
     /// As [`refused`](Self::refused), with the data dir of `other`.
     pub fn refused_on_data_dir_of(other: &Node, args: &[String]) -> (i32, String) {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_sluice"));
-        command
-            .args(args)
-            .arg("--data-dir")
-            .arg(other._dir.path())
-            .env("SLUICE_JWT_SECRET", TEST_SECRET);
-        exit_and_stderr(command)
+        exit_and_stderr(sluice(args, other._dir.path()))
     }
 
     /// The node's process id.
@@ -87,21 +81,28 @@ fn command(
     let dir = tempfile::tempdir().unwrap();
     let config_path = dir.path().join("node.toml");
     std::fs::write(&config_path, config).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_sluice"));
+    let mut command = sluice(args, dir.path());
     command
-        .args(args)
         .arg("--config")
         .arg(&config_path)
-        .arg("--data-dir")
-        .arg(dir.path())
-        .env("SLUICE_JWT_SECRET", TEST_SECRET)
-        .env("SLUICE_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     for (k, v) in env {
         command.env(k, v);
     }
     (command, dir)
+}
+
+/// `sluice ARGS --data-dir <dir>` with the tests' JWT secret, logging warnings.
+fn sluice(args: &[String], dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sluice"));
+    command
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .env("SLUICE_JWT_SECRET", TEST_SECRET)
+        .env("SLUICE_LOG", "warn");
+    command
 }
 
 /// Runs `command` to its end (a minute at most): exit code and stderr.

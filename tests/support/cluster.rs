@@ -9,14 +9,27 @@ use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// A free loopback port (bound and released; nothing else on this machine
-/// picks ports from the same range at the same moment in practice).
+/// A free loopback port below the kernel's ephemeral range, so that no
+/// outbound connection or port-0 bind of another node can take it between
+/// now and the node binding it (ports picked from the ephemeral range did
+/// collide). Each call in a test binary tries the next port from a
+/// per-process starting point.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let low = 10_000u32;
+    let high = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32_768u32);
+    let start = std::process::id().wrapping_mul(7_919) % (high - low);
+    loop {
+        let port = low + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % (high - low);
+        let port = u16::try_from(port).expect("a port");
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// One running node.

@@ -14,133 +14,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::{Duration, Instant};
-use support::cluster::{Node, client_of, free_port, gateway_args, serve_args, static_discovery};
-use support::db::TestDb;
-use support::{Platform, Reply, TEST_SECRET, timing, token_for, unique};
+use support::cluster::{Node, free_port, serve_args, static_discovery};
+use support::shop::{Cluster, Found, Shop, admin, order, stock};
+use support::{TEST_SECRET, timing, token_for, unique};
 
-/// A running cluster and the databases it shares.
-struct Cluster {
-    catalog: Vec<Node>,
-    /// Two pricing nodes.
-    _pricing: Vec<Node>,
-    /// Account and order.
-    front: Node,
-    _gateway: Node,
-    api: Platform,
-    _dbs: Vec<TestDb>,
-}
-
-/// How the cluster's nodes find each other.
-enum Found {
-    /// A static table in every node's configuration.
-    Static,
-    /// Registered with a Consul agent (the HTTP API double), at this URL.
-    Consul(String),
-}
-
-/// Starts the cluster; `order_extra` is TOML for the account+order node
-/// only (e.g. faults injected into its calls).
 async fn cluster(order_extra: &str) -> Cluster {
-    cluster_found(order_extra, Found::Static).await
-}
-
-async fn cluster_found(order_extra: &str, found: Found) -> Cluster {
-    let (catalog_db, account_db, shard0) = (
-        TestDb::postgres().await,
-        TestDb::postgres().await,
-        TestDb::postgres().await,
-    );
-    let (pricing_db, shard1) = (TestDb::mysql().await, TestDb::mysql().await);
-    let ports = |n: usize| (0..n).map(|_| free_port()).collect::<Vec<u16>>();
-    let table = BTreeMap::from([
-        ("catalog", ports(2)),
-        ("pricing", ports(2)),
-        ("account", ports(1)),
-        ("order", ports(1)),
-    ]);
-    let common = format!(
-        r#"{discovery}
-[cache]
-kind = "redis"
-url = "redis://127.0.0.1:6379"
-prefix = "sluice-test-{prefix}:"
-[gateway.rate_limit]
-backend = "off"
-[services.catalog]
-database = "{catalog}"
-[services.pricing]
-database = "{pricing}"
-[services.account]
-database = "{account}"
-[services.order]
-shards = ["{shard0}", "{shard1}"]
-"#,
-        discovery = match found {
-            Found::Static => static_discovery(&table),
-            Found::Consul(url) => format!(
-                "[discovery]\nbackend = \"consul\"\n[discovery.consul]\naddress = \"{url}\"\ncheck_interval = \"1s\"\n"
-            ),
-        },
-        prefix = unique(),
-        catalog = catalog_db.url,
-        pricing = pricing_db.url,
-        account = account_db.url,
-        shard0 = shard0.url,
-        shard1 = shard1.url,
-    );
-    let start = |services: &[(&str, u16)], extra: &str| {
-        Node::start(&serve_args(services), &format!("{common}{extra}"), &[])
-    };
-    // Catalog first: the others' migrations need nothing of it, but the
-    // load below should find both replicas up.
-    let catalog: Vec<Node> = table["catalog"]
-        .iter()
-        .map(|p| start(&[("catalog", *p)], ""))
-        .collect();
-    let pricing: Vec<Node> = table["pricing"]
-        .iter()
-        .map(|p| start(&[("pricing", *p)], ""))
-        .collect();
-    let front = start(
-        &[
-            ("account", table["account"][0]),
-            ("order", table["order"][0]),
-        ],
-        order_extra,
-    );
-    let gateway = Node::start(&gateway_args(), &common, &[]);
-    let api = client_of(&gateway);
-    Cluster {
-        catalog,
-        _pricing: pricing,
-        front,
-        _gateway: gateway,
-        api,
-        _dbs: vec![catalog_db, account_db, shard0, pricing_db, shard1],
+    Shop {
+        order_extra: order_extra.into(),
+        ..Shop::default()
     }
-}
-
-fn admin() -> String {
-    token_for("ops", "admin", "default")
-}
-
-async fn order(api: &Platform, token: &str, sku: &str, qty: u32) -> Reply {
-    let body = json!({ "items": [{ "sku": sku, "qty": qty }] });
-    let key = format!("k-{}", unique());
-    api.send(
-        Method::POST,
-        "/api/orders",
-        Some(token),
-        Some(&body),
-        &[("idempotency-key", &key)],
-    )
+    .start()
     .await
-}
-
-async fn stock(api: &Platform, sku: &str) -> i64 {
-    let reply = api.get(&format!("/api/products/{sku}"), None).await;
-    reply.assert_status(200);
-    reply.body["stock"].as_i64().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -208,7 +92,12 @@ async fn orders_reserve_and_quote_across_nodes_at_the_catalog_price() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn nodes_found_through_consul_order_across_nodes() {
     let agent = sluice::discovery::FakeAgent::start().await;
-    let c = cluster_found("", Found::Consul(agent.url())).await;
+    let c = Shop {
+        found: Found::Consul(agent.url()),
+        ..Shop::default()
+    }
+    .start()
+    .await;
     let customer = token_for(&format!("grace-{}", unique()), "customer", "default");
     let sku = format!("CONSUL-{}", unique()).to_uppercase();
     c.api.create_product(&sku, 700, 10).await;

@@ -25,7 +25,9 @@ mod rule_world {
     });
 }
 
-pub use generated::exports::sluice::platform::{accounts, products, quote, schema, stock};
+pub use generated::exports::sluice::platform::{
+    accounts, housekeeping, products, quote, schema, stock,
+};
 pub use generated::sluice::platform::{
     cache, clock, config, log, rate_limit, shards, sql, tenant_rules, token, token_issuer,
 };

@@ -33,6 +33,11 @@ pub struct Config {
     pub calls: crate::capabilities::links::CallConfig,
     /// Timeouts and connection caps of the service ports and the admin API.
     pub server: crate::http_server::ServerLimits,
+    /// How often each service's housekeeping runs (expired holds, orders
+    /// whose request died).
+    pub housekeeping: crate::housekeeping::HousekeepingConfig,
+    /// How nodes converge to a deploy and how long a deploy waits for them.
+    pub deploy: crate::swap::DeployConfig,
     /// Most component instances alive at once (the pooling allocator's size).
     /// An order in `sluice up` holds up to four at once (order, catalog's
     /// reservation, pricing's quote and the catalog lookup inside it), so
@@ -81,6 +86,8 @@ impl Default for Config {
             discovery: Default::default(),
             calls: Default::default(),
             server: Default::default(),
+            housekeeping: Default::default(),
+            deploy: Default::default(),
             max_instances: 2000,
             front_door_threads: 0,
             services: BTreeMap::new(),

@@ -26,6 +26,12 @@ pub struct ServerLimits {
     pub header_read_timeout_ms: u64,
     /// Open connections per listener (per front-door thread for services).
     pub max_connections: usize,
+    /// On shutdown, how long a node keeps serving after it deregistered
+    /// from Consul, so that gateways and other nodes (which watch Consul)
+    /// stop sending it requests before it stops accepting, milliseconds.
+    /// Not waited with embedded or static discovery, whose peers never
+    /// learn of the deregistration.
+    pub drain_ms: u64,
 }
 
 impl Default for ServerLimits {
@@ -33,6 +39,7 @@ impl Default for ServerLimits {
         ServerLimits {
             header_read_timeout_ms: 10_000,
             max_connections: 4_096,
+            drain_ms: 1_000,
         }
     }
 }

@@ -48,6 +48,9 @@ pub struct Node {
     pub services: BTreeMap<String, Arc<Service>>,
     discovery: Arc<dyn Discovery>,
     registrations: Vec<Registration>,
+    /// How long to keep serving after deregistering (zero: peers never
+    /// learn of it).
+    drain: std::time::Duration,
     stop: watch::Sender<bool>,
     tasks: JoinSet<Result<()>>,
     /// The data dir is this node's until it is dropped.
@@ -92,7 +95,12 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
         let engine = new_engine(config.max_instances)?;
         let linker = Arc::new(crate::linker::new_linker(&engine)?);
         let cache = CompileCache::new(&engine, Some(&config.data_dir.join("compiled")))?;
-        let deployer = Deployer::new(linker.clone(), cache.clone(), &config.data_dir);
+        let deployer = Arc::new(Deployer::new(
+            linker.clone(),
+            cache.clone(),
+            discovery.clone(),
+            config.deploy.clone(),
+        ));
         let rules = match options.services.iter().any(|s| s == "pricing") {
             true => Some(Arc::new(
                 RuleRegistry::open(Some(&config.data_dir.join("rules"))).await?,
@@ -116,10 +124,21 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
                 .with_context(|| format!("loading the {name} component"))?;
             let service = Arc::new(Service::new(&engine, caps, version));
             deployer
-                .restore(&service)
+                .attach(&service)
                 .await
-                .with_context(|| format!("restoring the deployed versions of {name}"))?;
+                .with_context(|| format!("restoring the deployed version of {name}"))?;
             service.migrate().await?;
+            if let (Some(rules), Some(db)) = (&rules, &service.caps.sql.db)
+                && name == "pricing"
+            {
+                let store = crate::rules::shared::RuleStore::open(db.clone()).await?;
+                rules.attach(store).await.context("loading the shared tenant rules")?;
+                tasks.spawn(crate::rules::shared::run_until_stopped(
+                    rules.clone(),
+                    std::time::Duration::from_millis(config.deploy.poll_ms),
+                    stopped.clone(),
+                ));
+            }
             if name == "account"
                 && let Some((email, password)) = &options.admin
             {
@@ -136,17 +155,31 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
             )
             .with_context(|| format!("binding the {name} service to {addr}"))?;
             println!("sluice: {name} listening on http://{}", doors.addr);
-            let registration =
-                Registration::new(name.clone(), config.discovery.advertised(doors.addr));
+            let advertised = config.discovery.advertised(doors.addr);
+            deployer
+                .announce(&service, advertised.to_string())
+                .await
+                .with_context(|| format!("recording what {name} serves"))?;
+            let registration = Registration::new(name.clone(), advertised);
             discovery
                 .register(&registration)
                 .await
                 .with_context(|| format!("registering {name} with discovery"))?;
             registrations.push(registration);
             service_addrs.insert(name.clone(), doors.addr);
+            tasks.spawn(crate::housekeeping::run_until_stopped(
+                service.clone(),
+                config.housekeeping.clone(),
+                stopped.clone(),
+            ));
             services.insert(name.clone(), service);
             tasks.spawn(doors.join());
         }
+        tasks.spawn(
+            deployer
+                .clone()
+                .run_until_stopped(services.values().cloned().collect(), stopped.clone()),
+        );
         let admin = Arc::new(Admin {
             services: services.clone(),
             deployer,
@@ -194,8 +227,15 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
         None
     };
 
+    let drain = match config.discovery.backend {
+        DiscoveryBackend::Consul if !registrations.is_empty() => {
+            std::time::Duration::from_millis(config.server.drain_ms)
+        }
+        _ => std::time::Duration::ZERO,
+    };
     Ok(Node {
         _lock: lock,
+        drain,
         gateway_addr,
         admin_addr,
         service_addrs,
@@ -208,12 +248,18 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
 }
 
 impl Node {
-    /// Stops accepting, lets in-flight requests finish, and returns.
+    /// Drains: deregisters from discovery, keeps serving while peers
+    /// notice (`[server] drain_ms`), then stops accepting, lets in-flight
+    /// requests finish, and returns.
     pub async fn shutdown(mut self) -> Result<()> {
         for registration in &self.registrations {
             if let Err(error) = self.discovery.deregister(registration).await {
                 tracing::warn!(id = %registration.id(), %error, "deregistering failed");
             }
+        }
+        if !self.drain.is_zero() {
+            tracing::info!(drain_ms = self.drain.as_millis() as u64, "draining");
+            tokio::time::sleep(self.drain).await;
         }
         let _ = self.stop.send(true);
         while let Some(done) = self.tasks.join_next().await {

@@ -107,10 +107,10 @@ async fn rules_are_kept_on_disk() {
         .put("bulk", built::RULE_BULK.to_vec())
         .await
         .unwrap();
-    assert!(registry.remove("bulk").unwrap());
+    assert!(registry.remove("bulk").await.unwrap());
     drop(registry);
     let reopened = RuleRegistry::open(Some(dir.path())).await.unwrap();
     assert_eq!(reopened.digest("charm"), Some(digest));
     assert_eq!(reopened.digest("bulk"), None);
-    assert!(!reopened.remove("bulk").unwrap());
+    assert!(!reopened.remove("bulk").await.unwrap());
 }

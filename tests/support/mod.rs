@@ -5,6 +5,7 @@
 
 pub mod cluster;
 pub mod db;
+pub mod shop;
 
 use serde_json::Value;
 use std::collections::BTreeMap;

@@ -4,7 +4,7 @@
 //! Keys (the host puts its deployment prefix and `catalog:` in front):
 //! - `product:{sku}`: one product's JSON (its stock included), for
 //!   `GET /api/products/{sku}` and `stock.check`. Deleted after every change
-//!   of that product (admin update, reserve, release).
+//!   of that product (admin update, reserve, release, expiry of a hold).
 //! - `products:generation`: an integer bumped after every change of any
 //!   product (and every create).
 //! - `products:{generation}:{limit}:{offset}`: one page of the list. A page

@@ -1,7 +1,7 @@
 //! The wasm-only glue: bindings for world `sluice:platform/catalog`, the
 //! imports behind the [`ports`](crate::ports) traits, and the exports
-//! (`wasi:http/handler`, `schema`, `stock`, `products`) handed to the plain
-//! modules.
+//! (`wasi:http/handler`, `schema`, `stock`, `products`, `housekeeping`)
+//! handed to the plain modules.
 
 wit_bindgen::generate!({
     path: "../../wit",
@@ -15,7 +15,7 @@ use crate::migrations::{self, Dialect};
 use crate::ports::{self, CacheError, Claims, Level, Rows, SqlError, Statement, TokenError, Value};
 use crate::reply::Reply;
 use crate::stock::StockError;
-use exports::sluice::platform::{products, schema, stock};
+use exports::sluice::platform::{housekeeping, products, schema, stock};
 use exports::wasi::http::handler;
 use sluice::platform::{cache, clock, config, log, sql, token};
 use wasi::http::types::{ErrorCode, Fields, Method, Request, Response};
@@ -75,10 +75,25 @@ impl stock::Guest for Component {
             .map_err(to_stock_error)
     }
 
+    async fn confirm(reservation_id: String) -> Result<(), stock::Error> {
+        crate::stock::confirm(&Imports, &reservation_id)
+            .await
+            .map_err(to_stock_error)
+    }
+
     async fn release(reservation_id: String) -> Result<(), stock::Error> {
         crate::stock::release(&Imports, &reservation_id)
             .await
             .map_err(to_stock_error)
+    }
+}
+
+impl housekeeping::Guest for Component {
+    async fn run() -> Result<u32, String> {
+        crate::holds::expire(&Imports).await.map_err(|e| match e {
+            StockError::Unavailable(m) => format!("expiring stock holds failed: {m}"),
+            other => format!("expiring stock holds failed: {other:?}"),
+        })
     }
 }
 

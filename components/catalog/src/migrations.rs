@@ -3,6 +3,9 @@
 //!
 //! 1. `products`, `reservations` and `reservation_lines`.
 //! 2. The seeded catalogue (see [`crate::seed`] for why it is a migration).
+//! 3. Stock holds that expire (see [`crate::holds`]): the column
+//!    `reservations.expires_at`, the holds made before it marked confirmed
+//!    (they never expire), and the index the expiry sweep reads.
 
 use crate::seed;
 
@@ -43,6 +46,25 @@ pub fn migrations(dialect: Dialect) -> Vec<Migration> {
                 .map(|p| seed::insert_statement(dialect, p))
                 .collect(),
         },
+        Migration {
+            version: 3,
+            name: "expiring stock holds".to_string(),
+            statements: expiring_holds(),
+        },
+    ]
+}
+
+/// Migration 3, the same on every engine. Holds made before this had no
+/// end, and their callers (orders written without a confirm) will never
+/// confirm them: they are marked confirmed, so the sweep never gives back
+/// units an order still counts on. Only new holds get an `expires_at`; the
+/// rest keep NULL, which no sweep selects. The index serves the sweep's
+/// `state = 'held' AND expires_at < now ORDER BY expires_at`.
+fn expiring_holds() -> Vec<String> {
+    vec![
+        "ALTER TABLE reservations ADD COLUMN expires_at BIGINT".to_string(),
+        "UPDATE reservations SET state = 'confirmed' WHERE state = 'held'".to_string(),
+        "CREATE INDEX reservations_expiry ON reservations (state, expires_at)".to_string(),
     ]
 }
 
@@ -132,6 +154,26 @@ mod tests {
         assert!(my.ends_with("COLLATE=utf8mb4_bin"), "{my}");
         let lite = &migrations(Dialect::Sqlite)[0].statements[0];
         assert!(lite.ends_with("CHECK (base_price >= 0))"), "{lite}");
+    }
+
+    #[test]
+    fn migration_three_confirms_old_holds_and_indexes_the_expiry() {
+        for dialect in ALL {
+            let third = &migrations(dialect)[2];
+            assert_eq!(third.version, 3);
+            assert_eq!(
+                third.statements,
+                [
+                    "ALTER TABLE reservations ADD COLUMN expires_at BIGINT",
+                    "UPDATE reservations SET state = 'confirmed' WHERE state = 'held'",
+                    "CREATE INDEX reservations_expiry ON reservations (state, expires_at)",
+                ]
+            );
+        }
+        // The states it writes are the ones the code reads.
+        let update = &migrations(Dialect::Sqlite)[2].statements[1];
+        assert!(update.contains(&format!("'{}'", crate::reservations::CONFIRMED)));
+        assert!(update.contains(&format!("'{}'", crate::reservations::HELD)));
     }
 
     #[test]

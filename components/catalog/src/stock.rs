@@ -1,11 +1,12 @@
-//! Stock control for other services (the `stock` export): check, reserve,
-//! release. Reserve and release change the database in one transaction each
-//! (see [`reservations`]); the cache is only told afterwards, never asked.
+//! Stock control for other services (the `stock` export): check, reserve
+//! (a hold that expires, see [`holds`](crate::holds)), confirm, release.
+//! Each change is one conditional update or one transaction (see
+//! [`reservations`]); the cache is only told afterwards, never asked.
 
 use crate::ports::{Host, Level, SqlError};
-use crate::reservations::{self, HELD, Line, RELEASED};
+use crate::reservations::{self, CONFIRMED, HELD, Line, RELEASED};
 use crate::store::StoreError;
-use crate::{cached, validate};
+use crate::{cached, holds, validate};
 use std::collections::BTreeMap;
 
 /// Longest reservation id, in bytes.
@@ -48,8 +49,9 @@ pub async fn reserve(host: &impl Host, id: &str, requested: &[Request]) -> Resul
     check_id(id)?;
     let lines = merge(requested)?;
     let now = now(host);
+    let expires_at = now.saturating_add(holds::hold_ms(host));
     match host
-        .batch(reservations::reserve_batch(id, &lines, now))
+        .batch(reservations::reserve_batch(id, &lines, now, expires_at))
         .await
     {
         Ok(_) => {
@@ -82,13 +84,15 @@ pub async fn reserve(host: &impl Host, id: &str, requested: &[Request]) -> Resul
     }
 }
 
-/// `reserve` found `id` taken: fine if it holds exactly these lines.
+/// `reserve` found `id` taken: fine if it holds exactly these lines, held
+/// or already confirmed (a retried reserve that arrives after the confirm).
+/// A repeat does not extend the hold.
 async fn existing(host: &impl Host, id: &str, lines: &[Line]) -> Result<(), StockError> {
     let state = reservations::state(host, id)
         .await
         .map_err(|e| unavailable(host, "reserve stock", &e))?;
     match state.as_deref() {
-        Some(HELD) => {
+        Some(HELD | CONFIRMED) => {
             let held = reservations::lines(host, id)
                 .await
                 .map_err(|e| unavailable(host, "reserve stock", &e))?;
@@ -110,21 +114,67 @@ async fn existing(host: &impl Host, id: &str, lines: &[Line]) -> Result<(), Stoc
     }
 }
 
-/// Returns the units of reservation `id` to stock, at most once (see
-/// `stock.release`).
+/// Makes the held reservation `id` permanent (see `stock.confirm`). The
+/// hold's end is not checked: until the sweep has released it, its units
+/// are still taken, and the row lock decides between this and the sweep.
+pub async fn confirm(host: &impl Host, id: &str) -> Result<(), StockError> {
+    check_id(id)?;
+    // A second round only if the id was reserved between the update and
+    // the read (a reserve still in flight).
+    for _ in 0..2 {
+        match reservations::confirm(host, id).await {
+            Ok(0) => {}
+            Ok(_) => {
+                host.log(Level::Info, "stock confirmed", &[("reservation", id)]);
+                return Ok(());
+            }
+            Err(e) => return Err(unavailable(host, "confirm stock", &StoreError::Sql(e))),
+        }
+        let state = reservations::state(host, id)
+            .await
+            .map_err(|e| unavailable(host, "confirm stock", &e))?;
+        match state.as_deref() {
+            Some(CONFIRMED) => return Ok(()),
+            Some(HELD) => continue,
+            Some(RELEASED) => {
+                return Err(StockError::Conflict(format!(
+                    "reservation {id} was released (its hold expired or it was released); \
+                     its units are not taken"
+                )));
+            }
+            None => {
+                return Err(StockError::Conflict(format!(
+                    "reservation {id} was never reserved; no units are taken"
+                )));
+            }
+            Some(other) => return Err(unknown_state(id, other)),
+        }
+    }
+    Err(StockError::Unavailable(format!(
+        "reservation {id} kept changing while being confirmed"
+    )))
+}
+
+/// Returns the units of reservation `id`, held or confirmed, to stock at
+/// most once (see `stock.release`).
 pub async fn release(host: &impl Host, id: &str) -> Result<(), StockError> {
     // An id `reserve` would refuse can hold nothing.
     if check_id(id).is_err() {
         return Ok(());
     }
     // Each round either finishes or saw the reservation change under it
-    // (created or released concurrently); three rounds are plenty.
+    // (created, confirmed, expired or released concurrently). Three rounds
+    // are plenty; should it change even more often, `unavailable` is still
+    // honest, and a retry finds it settled.
     for _ in 0..3 {
         let state = reservations::state(host, id)
             .await
             .map_err(|e| unavailable(host, "release stock", &e))?;
-        match state.as_deref() {
+        let from = match state.as_deref() {
             Some(RELEASED) => return Ok(()),
+            Some(HELD) => HELD,
+            Some(CONFIRMED) => CONFIRMED,
+            Some(other) => return Err(unknown_state(id, other)),
             None => match reservations::insert_tombstone(host, id, now(host)).await {
                 Ok(_) => {
                     host.log(
@@ -138,30 +188,28 @@ pub async fn release(host: &impl Host, id: &str) -> Result<(), StockError> {
                 Err(SqlError::ConstraintViolation(_)) => continue,
                 Err(e) => return Err(unavailable(host, "release stock", &StoreError::Sql(e))),
             },
-            Some(_) => {
-                let lines = reservations::lines(host, id)
-                    .await
-                    .map_err(|e| unavailable(host, "release stock", &e))?;
-                let batch = reservations::release_batch(id, &lines, now(host));
-                match host.batch(batch).await {
-                    Ok(_) => {
-                        let skus: Vec<&str> = lines.iter().map(|l| l.sku.as_str()).collect();
-                        cached::invalidate(host, &skus).await;
-                        host.log(Level::Info, "stock released", &[("reservation", id)]);
-                        return Ok(());
-                    }
-                    // Released by someone else since we looked.
-                    Err(SqlError::ExpectationFailed(0)) => return Ok(()),
-                    Err(e) => {
-                        return Err(unavailable(host, "release stock", &StoreError::Sql(e)));
-                    }
-                }
+        };
+        match reservations::give_back(host, id, from, now(host)).await {
+            Ok(Some(lines)) => {
+                let skus: Vec<&str> = lines.iter().map(|l| l.sku.as_str()).collect();
+                cached::invalidate(host, &skus).await;
+                host.log(Level::Info, "stock released", &[("reservation", id)]);
+                return Ok(());
             }
+            // It moved since we looked (confirmed, expired or released by
+            // someone else): look again.
+            Ok(None) => continue,
+            Err(e) => return Err(unavailable(host, "release stock", &e)),
         }
     }
     Err(StockError::Unavailable(format!(
         "reservation {id} kept changing while being released"
     )))
+}
+
+/// A state this code never writes: another version's, or a damaged row.
+fn unknown_state(id: &str, state: &str) -> StockError {
+    StockError::Unavailable(format!("reservation {id} is in an unknown state {state:?}"))
 }
 
 /// 1..=128 visible ASCII characters.
@@ -210,7 +258,7 @@ fn merge(requested: &[Request]) -> Result<Vec<Line>, StockError> {
 }
 
 /// Logs a database failure during `what` and reports it as `unavailable`.
-fn unavailable(host: &impl Host, what: &str, err: &StoreError) -> StockError {
+pub(crate) fn unavailable(host: &impl Host, what: &str, err: &StoreError) -> StockError {
     let detail = err.to_string();
     host.log(
         Level::Warn,
@@ -220,7 +268,8 @@ fn unavailable(host: &impl Host, what: &str, err: &StoreError) -> StockError {
     StockError::Unavailable(detail)
 }
 
-fn now(host: &impl Host) -> i64 {
+/// The host clock as the database stores times.
+pub(crate) fn now(host: &impl Host) -> i64 {
     i64::try_from(host.now_ms()).unwrap_or(i64::MAX)
 }
 

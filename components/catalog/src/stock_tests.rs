@@ -22,11 +22,7 @@ fn host() -> FakeHost {
 }
 
 fn state(host: &FakeHost, id: &str) -> Option<String> {
-    host.db
-        .borrow()
-        .reservations
-        .get(id)
-        .map(|(state, _, _)| state.clone())
+    host.state(id)
 }
 
 #[test]

@@ -2,20 +2,34 @@
 //! `reservations` and `reservation_lines` tables that understand exactly the
 //! statements of `store` and `reservations` (batches included: all or none,
 //! with `expect_rows`), a map for the cache that can be switched off, fake
-//! tokens (`tok|subject|role|tenant`), a fixed clock, settings and a
-//! captured log.
+//! tokens (`tok|subject|role|tenant`), a clock that stands still until a
+//! test moves it, settings, a captured log, and writes of "another
+//! instance" slipped in just before a batch (to play out races).
 
 use crate::ports::*;
 use crate::reservations as r;
 use crate::store::{self, Product};
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// One captured log record: level, message, fields.
 pub type LogRecord = (Level, String, Vec<(String, String)>);
 
-/// A reservation row: state, created_at, released_at.
-pub type ReservationRow = (String, i64, Option<i64>);
+/// What the fake clock says until a test advances it.
+pub const START_MS: u64 = 1_700_000_000_000;
+
+/// A reservation row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReservationRow {
+    pub state: String,
+    pub created_at: i64,
+    pub released_at: Option<i64>,
+    pub expires_at: Option<i64>,
+}
+
+/// Something another instance does between this call's reads and its next
+/// batch.
+pub type Interleaved = Box<dyn FnOnce(&FakeHost)>;
 
 /// The fake database's tables.
 #[derive(Debug, Clone, Default)]
@@ -42,6 +56,10 @@ pub struct FakeHost {
     pub cache_ops: RefCell<Vec<String>>,
     pub settings: RefCell<HashMap<String, String>>,
     pub logs: RefCell<Vec<LogRecord>>,
+    /// Milliseconds the clock has moved past [`START_MS`].
+    pub elapsed_ms: Cell<u64>,
+    /// Run one each, in order, just before the next batches.
+    pub before_batch: RefCell<VecDeque<Interleaved>>,
 }
 
 /// A product for tests.
@@ -85,6 +103,32 @@ impl FakeHost {
         self.db.borrow().products[sku].stock
     }
 
+    /// The state of reservation `id` in the database.
+    pub fn state(&self, id: &str) -> Option<String> {
+        self.db
+            .borrow()
+            .reservations
+            .get(id)
+            .map(|row| row.state.clone())
+    }
+
+    /// When the hold of reservation `id` ends, as stored.
+    pub fn expires_at(&self, id: &str) -> Option<i64> {
+        self.db.borrow().reservations.get(id)?.expires_at
+    }
+
+    /// Moves the clock forward.
+    pub fn advance(&self, ms: u64) {
+        self.elapsed_ms.set(self.elapsed_ms.get() + ms);
+    }
+
+    /// Runs `f` just before the next batch not yet given one, as a write of
+    /// another instance that commits between this call's reads and its
+    /// transaction.
+    pub fn before_next_batch(&self, f: impl FnOnce(&FakeHost) + 'static) {
+        self.before_batch.borrow_mut().push_back(Box::new(f));
+    }
+
     /// Number of SQL statements run so far.
     pub fn sql_count(&self) -> usize {
         self.statements.borrow().len()
@@ -126,6 +170,13 @@ fn int(v: &Value) -> i64 {
     match v {
         Value::Integer(n) => *n,
         other => panic!("expected an integer, got {other:?}"),
+    }
+}
+
+fn nullable_int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Null => None,
+        v => Some(int(v)),
     }
 }
 
@@ -188,10 +239,28 @@ impl Tables {
                 &["state"],
                 self.reservations
                     .get(&text(&params[0]))
-                    .map(|(state, _, _)| vec![Value::Text(state.clone())])
+                    .map(|row| vec![Value::Text(row.state.clone())])
                     .into_iter()
                     .collect(),
             ),
+            r::SELECT_EXPIRED => {
+                let (state, before, limit) = (text(&params[0]), int(&params[1]), int(&params[2]));
+                let mut due: Vec<(i64, &String)> = self
+                    .reservations
+                    .iter()
+                    .filter(|(_, row)| row.state == state)
+                    .filter_map(|(id, row)| row.expires_at.map(|at| (at, id)))
+                    .filter(|(at, _)| *at < before)
+                    .collect();
+                due.sort();
+                rows(
+                    &["id"],
+                    due.into_iter()
+                        .take(limit as usize)
+                        .map(|(_, id)| vec![Value::Text(id.clone())])
+                        .collect(),
+                )
+            }
             r::SELECT_LINES => {
                 let id = text(&params[0]);
                 rows(
@@ -251,16 +320,18 @@ impl Tables {
                 None => Ok(0),
             },
             r::INSERT => {
+                assert_eq!(p.len(), 5, "{sql}");
                 let id = text(&p[0]);
                 if self.reservations.contains_key(&id) {
                     return Err(unique("reservations.id"));
                 }
-                let released_at = match &p[3] {
-                    Value::Null => None,
-                    v => Some(int(v)),
+                let row = ReservationRow {
+                    state: text(&p[1]),
+                    created_at: int(&p[2]),
+                    released_at: nullable_int(&p[3]),
+                    expires_at: nullable_int(&p[4]),
                 };
-                self.reservations
-                    .insert(id, (text(&p[1]), int(&p[2]), released_at));
+                self.reservations.insert(id, row);
                 Ok(1)
             }
             r::INSERT_LINE => {
@@ -274,8 +345,19 @@ impl Tables {
             r::MOVE_STATE => {
                 let (to, at, id, from) = (text(&p[0]), int(&p[1]), text(&p[2]), text(&p[3]));
                 match self.reservations.get_mut(&id) {
-                    Some(row) if row.0 == from => {
-                        *row = (to, row.1, Some(at));
+                    Some(row) if row.state == from => {
+                        row.state = to;
+                        row.released_at = Some(at);
+                        Ok(1)
+                    }
+                    _ => Ok(0),
+                }
+            }
+            r::CONFIRM => {
+                let (to, id, from) = (text(&p[0]), text(&p[1]), text(&p[2]));
+                match self.reservations.get_mut(&id) {
+                    Some(row) if row.state == from => {
+                        row.state = to;
                         Ok(1)
                     }
                     _ => Ok(0),
@@ -328,6 +410,10 @@ impl Sql for FakeHost {
     }
 
     async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<u64>, SqlError> {
+        let interleaved = self.before_batch.borrow_mut().pop_front();
+        if let Some(f) = interleaved {
+            f(self);
+        }
         let mut work = self.db.borrow().clone();
         let mut counts = Vec::new();
         for (index, statement) in statements.iter().enumerate() {
@@ -383,7 +469,7 @@ impl Cache for FakeHost {
 
 impl Host for FakeHost {
     fn now_ms(&self) -> u64 {
-        1_700_000_000_000
+        START_MS + self.elapsed_ms.get()
     }
 
     fn log(&self, level: Level, message: &str, fields: &[(&str, &str)]) {

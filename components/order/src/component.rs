@@ -1,6 +1,7 @@
 //! The wasm-only glue: bindings for world `sluice:platform/order`, the
 //! imports behind the [`ports`](crate::ports) traits, and the exports
-//! (`wasi:http/handler`, `schema`) handed to the plain modules.
+//! (`wasi:http/handler`, `schema`, `housekeeping`) handed to the plain
+//! modules.
 //!
 //! The world imports `wasi:clocks/monotonic-clock@0.3.0`, whose async
 //! `wait-for` paces the polling of a pending idempotency key without
@@ -14,9 +15,9 @@ wit_bindgen::generate!({
 
 use crate::migrations::{self, Dialect};
 use crate::ports::{self, *};
-use exports::sluice::platform::schema;
+use exports::sluice::platform::{housekeeping, schema};
 use exports::wasi::http::handler;
-use sluice::platform::{clock, log, quote, shards, sql, stock, token};
+use sluice::platform::{clock, config, log, quote, shards, sql, stock, token};
 use sluice_kit::body::BodySource;
 use sluice_kit::reply::Reply;
 use wasi::clocks::monotonic_clock;
@@ -63,6 +64,12 @@ impl schema::Guest for Component {
                 statements: m.statements,
             })
             .collect()
+    }
+}
+
+impl housekeeping::Guest for Component {
+    async fn run() -> Result<u32, String> {
+        crate::housekeeping::run(&Imports).await
     }
 }
 
@@ -184,6 +191,12 @@ impl ports::Stock for Imports {
             .map_err(from_stock_error)
     }
 
+    async fn confirm(&self, id: &str) -> Result<(), StockError> {
+        stock::confirm(id.to_string())
+            .await
+            .map_err(from_stock_error)
+    }
+
     async fn release(&self, id: &str) -> Result<(), StockError> {
         stock::release(id.to_string())
             .await
@@ -278,6 +291,10 @@ impl ports::Host for Imports {
             Err(token::Error::Invalid) => Err(TokenError::Invalid),
             Err(token::Error::Expired) => Err(TokenError::Expired),
         }
+    }
+
+    fn setting(&self, key: &str) -> Option<String> {
+        config::get(key)
     }
 }
 

@@ -1,7 +1,10 @@
 //! The order service's one error type, and the one place that maps errors
 //! to HTTP: a status code and a `{"error","message"}` JSON body (plus
-//! `"sku"` or `"promotion"` when an error names one).
+//! `"sku"` or `"promotion"` when an error names one, `"status"` when an
+//! order's status forbids the request).
 
+use crate::cancel::CANCEL_WINDOW_MS;
+use crate::status::Status;
 use serde::Serialize;
 use sluice_kit::body::TooLarge;
 use sluice_kit::reply::Reply;
@@ -48,12 +51,24 @@ pub enum ApiError {
     PromotionEnded(String),
     /// The stock reservation id conflicts with an earlier one.
     Conflict(String),
+    /// The order's status does not allow this: `order` is `status` and so
+    /// cannot be `action` (e.g. "cancelled").
+    InvalidTransition {
+        order: String,
+        status: Status,
+        action: &'static str,
+    },
+    /// A customer's cancel came more than 30 minutes after the order.
+    CancelWindowClosed,
     /// The body is larger than the service accepts.
     PayloadTooLarge { limit: usize },
     /// The lines are priced in more than one currency.
     MixedCurrency,
     /// A database or another service could not be reached (`Retry-After`).
     Unavailable,
+    /// The order took so long that its stock hold expired (or housekeeping
+    /// gave it up) before it was written; nothing was kept (`Retry-After`).
+    HoldExpired,
     /// Anything else that went wrong on our side (already logged).
     Internal,
 }
@@ -67,6 +82,8 @@ struct ErrorBody<'a> {
     sku: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     promotion: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'a str>,
 }
 
 impl ApiError {
@@ -89,11 +106,13 @@ impl ApiError {
             | IdempotencyInProgress
             | PromotionSoldOut(_)
             | PromotionEnded(_)
-            | Conflict(_) => 409,
+            | Conflict(_)
+            | InvalidTransition { .. }
+            | CancelWindowClosed => 409,
             PayloadTooLarge { .. } => 413,
             MixedCurrency => 422,
             Internal => 500,
-            Unavailable => 503,
+            Unavailable | HoldExpired => 503,
         }
     }
 
@@ -120,9 +139,12 @@ impl ApiError {
             PromotionSoldOut(_) => "promotion_sold_out",
             PromotionEnded(_) => "promotion_ended",
             Conflict(_) => "conflict",
+            InvalidTransition { .. } => "invalid_transition",
+            CancelWindowClosed => "cancel_window_closed",
             PayloadTooLarge { .. } => "payload_too_large",
             MixedCurrency => "mixed_currency",
             Unavailable => "unavailable",
+            HoldExpired => "hold_expired",
             Internal => "internal",
         }
     }
@@ -156,9 +178,21 @@ impl ApiError {
             PromotionSoldOut(id) => format!("the promotion {id:?} has sold out"),
             PromotionEnded(id) => format!("the promotion {id:?} has ended"),
             Conflict(why) => why.clone(),
+            InvalidTransition {
+                order,
+                status,
+                action,
+            } => format!("order {order} is {status}; a {status} order cannot be {action}"),
+            CancelWindowClosed => format!(
+                "an order can be cancelled only within {} minutes of placing it",
+                CANCEL_WINDOW_MS / 60_000
+            ),
             PayloadTooLarge { limit } => format!("the request body is larger than {limit} bytes"),
             MixedCurrency => "the items are priced in more than one currency".into(),
             Unavailable => "a service the order needs is unavailable; try again".into(),
+            HoldExpired => {
+                "the stock hold expired before the order was written; place the order again".into()
+            }
             Internal => "internal error".into(),
         }
     }
@@ -170,11 +204,16 @@ impl ApiError {
             ApiError::PromotionSoldOut(p) | ApiError::PromotionEnded(p) => (None, Some(p.as_str())),
             _ => (None, None),
         };
+        let status = match self {
+            ApiError::InvalidTransition { status, .. } => Some(status.as_str()),
+            _ => None,
+        };
         let body = ErrorBody {
             error: self.code(),
             message: self.message(),
             sku,
             promotion,
+            status,
         };
         let reply = Reply::json(self.status(), &body);
         match self {
@@ -182,7 +221,7 @@ impl ApiError {
             ApiError::Unauthorized | ApiError::InvalidToken | ApiError::TokenExpired => {
                 reply.with_header("www-authenticate", "Bearer")
             }
-            ApiError::Unavailable | ApiError::IdempotencyInProgress => {
+            ApiError::Unavailable | ApiError::HoldExpired | ApiError::IdempotencyInProgress => {
                 reply.with_header("retry-after", "1")
             }
             _ => reply,
@@ -233,6 +272,17 @@ mod tests {
             ),
             (ApiError::MixedCurrency, 422, "mixed_currency"),
             (ApiError::Unavailable, 503, "unavailable"),
+            (ApiError::HoldExpired, 503, "hold_expired"),
+            (ApiError::CancelWindowClosed, 409, "cancel_window_closed"),
+            (
+                ApiError::InvalidTransition {
+                    order: "0-ab".into(),
+                    status: Status::Cancelled,
+                    action: "cancelled",
+                },
+                409,
+                "invalid_transition",
+            ),
             (
                 ApiError::PayloadTooLarge { limit: 1 },
                 413,
@@ -253,14 +303,29 @@ mod tests {
             "p1"
         );
         assert_eq!(body(&ApiError::NotFound).as_object().unwrap().len(), 2);
+        let json = body(&ApiError::InvalidTransition {
+            order: "0-ab".into(),
+            status: Status::Cancelled,
+            action: "cancelled",
+        });
+        assert_eq!(
+            json["message"],
+            "order 0-ab is cancelled; a cancelled order cannot be cancelled"
+        );
+        assert_eq!(json["status"], "cancelled");
+        assert!(
+            body(&ApiError::CancelWindowClosed)["message"]
+                .as_str()
+                .unwrap()
+                .contains("30 minutes")
+        );
     }
 
     #[test]
     fn extra_headers() {
-        assert_eq!(
-            ApiError::Unavailable.to_reply().header("retry-after"),
-            Some("1")
-        );
+        for err in [ApiError::Unavailable, ApiError::HoldExpired] {
+            assert_eq!(err.to_reply().header("retry-after"), Some("1"));
+        }
         assert_eq!(
             ApiError::TokenExpired.to_reply().header("www-authenticate"),
             Some("Bearer")

@@ -1,6 +1,8 @@
 //! Tests of the service against the in-memory fake host, through
 //! `handler::handle`: validation, placing orders (the saga and its
-//! compensation), idempotency keys, and reads across shards.
+//! compensation), idempotency keys, and reads across shards. The order
+//! lifecycle after placing (holds, settling, cancels, housekeeping) is in
+//! `lifecycle_tests`, which shares the helpers here.
 
 use crate::handler::{Request, handle};
 use crate::items;
@@ -13,11 +15,17 @@ use serde_json::{Value, json};
 use sluice_kit::body::{Chunks, MAX_BODY_BYTES};
 use sluice_kit::reply::Reply;
 
-const ALICE: &str = "Bearer tok|alice|customer|acme";
-const BOB: &str = "Bearer tok|bob|customer|default";
-const ADMIN: &str = "Bearer tok|root|admin|default";
+pub(crate) const ALICE: &str = "Bearer tok|alice|customer|acme";
+pub(crate) const BOB: &str = "Bearer tok|bob|customer|default";
+pub(crate) const ADMIN: &str = "Bearer tok|root|admin|default";
 
-fn send(host: &FakeHost, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+pub(crate) fn send(
+    host: &FakeHost,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
     let req = Request {
         method: method.into(),
         path: path.into(),
@@ -32,7 +40,7 @@ fn send(host: &FakeHost, method: &str, path: &str, headers: &[(&str, &str)], bod
     reply
 }
 
-fn post(host: &FakeHost, auth: &str, key: Option<&str>, body: Value) -> Reply {
+pub(crate) fn post(host: &FakeHost, auth: &str, key: Option<&str>, body: Value) -> Reply {
     let mut headers = vec![("authorization", auth)];
     headers.extend(key.map(|k| ("idempotency-key", k)));
     send(
@@ -44,11 +52,11 @@ fn post(host: &FakeHost, auth: &str, key: Option<&str>, body: Value) -> Reply {
     )
 }
 
-fn get(host: &FakeHost, auth: &str, path: &str) -> Reply {
+pub(crate) fn get(host: &FakeHost, auth: &str, path: &str) -> Reply {
     send(host, "GET", path, &[("authorization", auth)], b"")
 }
 
-fn items(list: &[(&str, u32)]) -> Value {
+pub(crate) fn items(list: &[(&str, u32)]) -> Value {
     let items: Vec<Value> = list
         .iter()
         .map(|(s, q)| json!({"sku": s, "qty": q}))
@@ -56,18 +64,18 @@ fn items(list: &[(&str, u32)]) -> Value {
     json!({ "items": items })
 }
 
-fn json_of(reply: &Reply) -> Value {
+pub(crate) fn json_of(reply: &Reply) -> Value {
     serde_json::from_slice(&reply.body).unwrap()
 }
 
-fn assert_error(reply: &Reply, status: u16, code: &str) -> Value {
+pub(crate) fn assert_error(reply: &Reply, status: u16, code: &str) -> Value {
     let body = json_of(reply);
     assert_eq!(reply.status, status, "{body}");
     assert_eq!(body["error"], code, "{body}");
     body
 }
 
-fn placed(reply: &Reply) -> Value {
+pub(crate) fn placed(reply: &Reply) -> Value {
     let body = json_of(reply);
     assert_eq!(reply.status, 201, "{body}");
     body
@@ -86,7 +94,7 @@ fn timings(reply: &Reply) -> Vec<(String, u64)> {
 }
 
 /// Nothing is held: no order rows, no reservation, no claimed units.
-fn assert_nothing_held(host: &FakeHost) {
+pub(crate) fn assert_nothing_held(host: &FakeHost) {
     assert_eq!(host.all_orders(), Vec::new());
     assert_eq!(host.all_items(), 0);
     assert!(host.reservations.borrow().is_empty(), "reservation kept");
@@ -101,6 +109,7 @@ fn every_route_needs_a_valid_token() {
         ("POST", "/api/orders"),
         ("GET", "/api/orders"),
         ("GET", "/api/orders/0-x"),
+        ("POST", "/api/orders/0-x/cancel"),
     ] {
         let reply = send(&host, method, path, &[], b"{}");
         assert_error(&reply, 401, "unauthorized");
@@ -205,6 +214,7 @@ fn an_order_is_reserved_priced_and_stored_on_the_customers_shard() {
                 {"sku": "S-2", "qty": 2, "unit_price": 250, "total": 500},
             ],
             "total": 1499, "currency": "USD", "created_at": "2023-11-14T22:13:20.000Z",
+            "cancelled_at": null,
         })
     );
     assert_eq!(
@@ -314,7 +324,7 @@ fn a_key_reused_with_other_items_is_409() {
 
 /// A pending row holding `key` for alice with `lines`, as a concurrent
 /// request would leave it.
-fn pending_row(host: &FakeHost, key: &str, lines: &[Line]) -> String {
+pub(crate) fn pending_row(host: &FakeHost, key: &str, lines: &[Line]) -> String {
     let id = shard::new_order_id(0).unwrap();
     host.shards.borrow_mut()[0].orders.push(OrderRow {
         id: id.clone(),
@@ -322,15 +332,16 @@ fn pending_row(host: &FakeHost, key: &str, lines: &[Line]) -> String {
         tenant: "acme".into(),
         key: Some(key.into()),
         items_hash: items::hash(lines),
-        status: store::PENDING.into(),
+        status: "pending".into(),
         currency: String::new(),
         total: 0,
         created_at: T0 as i64,
+        cancelled_at: None,
     });
     id
 }
 
-fn s1(qty: u32) -> Vec<Line> {
+pub(crate) fn s1(qty: u32) -> Vec<Line> {
     vec![Line {
         sku: "S-1".into(),
         qty,
@@ -541,7 +552,7 @@ fn a_failed_write_releases_everything_and_leaves_no_order() {
         ),
         (
             None,
-            store::INSERT_CONFIRMED,
+            store::CONFIRM_PENDING,
             SqlError::Unavailable("gone".into()),
             503,
         ),
@@ -574,7 +585,7 @@ fn a_failed_write_releases_everything_and_leaves_no_order() {
 fn a_write_that_may_have_committed_keeps_the_stock_if_it_cannot_be_undone() {
     let host = FakeHost::new(1);
     host.fail_sql(
-        store::INSERT_CONFIRMED,
+        store::CONFIRM_PENDING,
         SqlError::Unavailable("timeout".into()),
     );
     host.fail_sql(store::DELETE_ORDER, SqlError::Unavailable("timeout".into()));

@@ -5,7 +5,7 @@
 use crate::errors::ApiError;
 use crate::ports::Host;
 use crate::routes::{self, Route};
-use crate::{auth, items, orders, place};
+use crate::{auth, cancel, items, orders, place};
 use sluice_kit::body::{BodySource, MAX_BODY_BYTES, read_limited};
 use sluice_kit::http::{header, is_visible_ascii, split_target};
 use sluice_kit::reply::Reply;
@@ -41,6 +41,7 @@ async fn dispatch(host: &impl Host, req: &mut Request<impl BodySource>) -> Resul
     match route {
         Route::Get(id) => orders::get(host, &caller, &id).await,
         Route::List => orders::list(host, &caller, query).await,
+        Route::Cancel(id) => cancel::cancel(host, &caller, &id).await,
         Route::Place => {
             let key = idempotency_key(&req.headers)?;
             let body = read_limited(&mut req.body, MAX_BODY_BYTES).await?;

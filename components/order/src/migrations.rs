@@ -20,9 +20,9 @@ pub struct Migration {
     pub statements: Vec<String>,
 }
 
-/// Orders, `pending` while an idempotent request is being placed, then
-/// `confirmed`. NULL idempotency keys never collide (on all three engines),
-/// so orders without a key are unconstrained.
+/// Orders, `pending` while being placed, then `confirmed` (the statuses
+/// are in `status`). NULL idempotency keys never collide (on all three
+/// engines), so orders without a key are unconstrained.
 const ORDERS: &str = "CREATE TABLE orders (\
 id VARCHAR(64) PRIMARY KEY, \
 customer VARCHAR(64) NOT NULL, \
@@ -49,6 +49,13 @@ unit_price BIGINT NOT NULL, \
 total BIGINT NOT NULL, \
 PRIMARY KEY (order_id, sku))";
 
+/// When a cancel was decided (ms since the Unix epoch); NULL until then.
+const ORDERS_CANCELLED_AT: &str = "ALTER TABLE orders ADD COLUMN cancelled_at BIGINT";
+
+/// Housekeeping's selections: pending and failing orders by age, and
+/// cancelling ones (few rows each, found without scanning the placed ones).
+const ORDERS_BY_STATUS: &str = "CREATE INDEX orders_by_status ON orders (status, created_at)";
+
 /// All migrations for `dialect`, in version order.
 pub fn migrations(dialect: Dialect) -> Vec<Migration> {
     // MySQL/MariaDB: InnoDB for transactions, utf8mb4 with a binary
@@ -57,16 +64,26 @@ pub fn migrations(dialect: Dialect) -> Vec<Migration> {
         Dialect::Mysql => " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
         Dialect::Sqlite | Dialect::Postgres => "",
     };
-    vec![Migration {
-        version: 1,
-        name: "create orders and order items".to_string(),
-        statements: vec![
-            format!("{ORDERS}{suffix}"),
-            ORDERS_BY_CUSTOMER.to_string(),
-            ORDERS_BY_TIME.to_string(),
-            format!("{ORDER_ITEMS}{suffix}"),
-        ],
-    }]
+    vec![
+        Migration {
+            version: 1,
+            name: "create orders and order items".to_string(),
+            statements: vec![
+                format!("{ORDERS}{suffix}"),
+                ORDERS_BY_CUSTOMER.to_string(),
+                ORDERS_BY_TIME.to_string(),
+                format!("{ORDER_ITEMS}{suffix}"),
+            ],
+        },
+        Migration {
+            version: 2,
+            name: "cancelled_at and the status index".to_string(),
+            statements: vec![
+                ORDERS_CANCELLED_AT.to_string(),
+                ORDERS_BY_STATUS.to_string(),
+            ],
+        },
+    ]
 }
 
 #[cfg(test)]
@@ -74,11 +91,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_migration_per_dialect_with_mysql_table_options() {
+    fn two_migrations_per_dialect_with_mysql_table_options() {
         for dialect in [Dialect::Sqlite, Dialect::Postgres, Dialect::Mysql] {
             let all = migrations(dialect);
-            assert_eq!(all.len(), 1);
-            assert_eq!(all[0].version, 1);
+            let versions: Vec<u32> = all.iter().map(|m| m.version).collect();
+            assert_eq!(versions, [1, 2]);
+            assert_eq!(
+                all[1].statements,
+                [
+                    "ALTER TABLE orders ADD COLUMN cancelled_at BIGINT",
+                    "CREATE INDEX orders_by_status ON orders (status, created_at)",
+                ]
+            );
             for sql in all[0]
                 .statements
                 .iter()

@@ -1,5 +1,7 @@
 //! Reading orders: one by id (its shard is in the id), the caller's own,
 //! and every shard's at once for admins (`?scope=all`, scatter-gather).
+//! Reads show placed orders with their status (confirmed, cancelling,
+//! cancelled), never pending or failing ones, which were never placed.
 
 use crate::auth;
 use crate::errors::ApiError;
@@ -32,9 +34,10 @@ pub async fn get(host: &impl Host, caller: &Claims, id: &str) -> Result<Reply, A
     Ok(Reply::json(200, &OrderJson::from(&order)))
 }
 
-/// `GET /api/orders[?limit=][&scope=all]`: the caller's confirmed orders,
-/// or (admins, `scope=all`) everyone's from every shard queried in
-/// parallel; newest first (`created_at`, then id, descending).
+/// `GET /api/orders[?limit=][&scope=all]`: the caller's placed orders
+/// (confirmed, cancelling or cancelled), or (admins, `scope=all`)
+/// everyone's from every shard queried in parallel; newest first
+/// (`created_at`, then id, descending).
 pub async fn list(host: &impl Host, caller: &Claims, query: &str) -> Result<Reply, ApiError> {
     let limit = limit(query_param(query, "limit").as_deref())?;
     let all = match query_param(query, "scope").as_deref() {
@@ -108,9 +111,11 @@ mod tests {
             id: id.into(),
             customer: "c".into(),
             shard,
+            status: crate::status::Status::Confirmed,
             currency: "USD".into(),
             total: 1,
             created_at: at,
+            cancelled_at: None,
             items: Vec::new(),
         };
         let merged = newest_first(

@@ -1,42 +1,39 @@
 //! Placing an order (`POST /api/orders`): a saga over three services.
 //!
-//! 1. With an `Idempotency-Key`, take it with a pending row ([`idempotency`]).
-//! 2. Reserve the stock (reservation id = order id) and quote every line at
+//! 1. Write the order's row `pending` on the customer's shard, before
+//!    anything is taken; with an `Idempotency-Key` that row also takes the
+//!    key ([`idempotency`]). From here on, an order that dies half-way
+//!    leaves a row housekeeping can settle ([`crate::settle`]).
+//! 2. Hold the stock (reservation id = order id) and quote every line at
 //!    the same time (`join!`), each timed with the host clock for the
 //!    `Server-Timing` header.
-//! 3. Claim the promotion units the quotes priced, under the order id; if a
-//!    promotion ran out (or ended) meanwhile, re-quote its lines once and
-//!    claim again.
-//! 4. Write the order and its items in one batch on the customer's shard.
+//! 3. Claim the promotion units the quotes priced ([`promotions`]).
+//! 4. Confirm the stock hold: catalog's holds expire (60 s by default)
+//!    unless confirmed, so an order whose placer died gives its stock back
+//!    by itself. A hold that already expired (or that a settler released)
+//!    is `conflict`: the order fails with 503 `hold_expired`.
+//! 5. Turn the pending row confirmed and write the items, in one batch
+//!    that must find the row still pending: the row decides the order's
+//!    fate, and if a settler turned it `failing` first, the settler gives
+//!    everything back and this order fails.
 //!
-//! Compensation ([`Saga::abort`]): whatever fails after the reservation
-//! gives back the claimed units, releases the reservation (retried) and
-//! gives up the pending row, then replies with the error. A reservation
-//! that failed outright took nothing and is not released; one that failed
-//! as `unavailable` may have been taken after all, so it is released too
-//! (a release of an unknown id also stops a late reserve). A write that
-//! failed as `unavailable` may have committed: its rows are deleted (the
-//! delete waits for the row locks of a transaction still open) before
-//! anything is released, and if that delete fails too
-//! the reservation is kept and the order id logged for reconciliation, so
-//! a confirmed order never loses its stock.
+//! Whatever fails gives back what was taken ([`Saga::abort`]).
 
 use crate::errors::ApiError;
 use crate::failure;
-use crate::idempotency::{self, Pending, Taken};
-use crate::ports::{
-    AdjustmentKind, ClaimError, ClaimLine, Claims, Host, Level, Line, Price, QuoteError, SqlError,
-    Statement, StockError,
-};
+use crate::idempotency::{self, Taken};
+use crate::ports::{Claims, Host, Level, Line, Price, QuoteError, SqlError, StockError};
+use crate::promotions;
+use crate::saga::{Row, Saga};
+use crate::settle::{self, Settled};
 use crate::shard;
-use crate::store::{self, Item, Order};
+use crate::status::Status;
+use crate::store::{self, Item, NewOrder, Order};
 use crate::wire::OrderJson;
 use futures::future::join_all;
 use sluice_kit::reply::Reply;
 use std::future::Future;
 
-/// How many times a release is tried before it is logged as failed.
-const RELEASE_ATTEMPTS: usize = 3;
 /// How many times an idempotent request may find its key released by a
 /// failed holder (or take over an abandoned one) and start over.
 const KEY_ATTEMPTS: usize = 2;
@@ -54,28 +51,34 @@ pub async fn place(
     for _ in 0..KEY_ATTEMPTS {
         let order_id = shard::new_order_id(shard)
             .map_err(|e| failure::internal(host, "making an order id", &e.to_string()))?;
-        let mut saga = Saga::new(host, shard, &order_id);
-        if let Some(key) = key {
-            let new = Pending {
-                shard,
-                order_id: &order_id,
-                key,
-                items_hash: &items_hash,
-            };
-            match idempotency::take(host, caller, &new).await? {
-                Taken::Ours => saga.row = Row::Pending,
+        let new = NewOrder {
+            id: &order_id,
+            customer: &caller.subject,
+            tenant: &caller.tenant,
+            key,
+            items_hash: &items_hash,
+            created_at: now_ms(host),
+        };
+        if new.key.is_some() {
+            match idempotency::take(host, shard, &new).await? {
+                Taken::Ours => {}
                 Taken::Replay(order) => {
                     return Ok(created(&order).with_header("idempotent-replayed", "true"));
                 }
                 Taken::Released => continue,
                 Taken::Abandoned(old) => {
-                    Saga::new(host, shard, &old).take_over().await?;
+                    take_over(host, shard, &old).await?;
                     continue;
                 }
             }
+        } else {
+            store::insert_pending(host, shard, &new)
+                .await
+                .map_err(|e| failure::sql(host, "writing a pending order", &e))?;
         }
+        let mut saga = Saga::new(host, shard, &order_id);
         let mut timing = Timing::default();
-        return match run(host, caller, lines, &items_hash, &mut saga, &mut timing).await {
+        return match run(host, caller, lines, &mut saga, &mut timing).await {
             Ok(order) => {
                 timing.order = host.now_ms().saturating_sub(started);
                 Ok(created(&order).with_header("server-timing", timing.header()))
@@ -84,6 +87,24 @@ pub async fn place(
         };
     }
     Err(ApiError::IdempotencyInProgress)
+}
+
+/// Settles the abandoned pending order `old` that holds our key, so the
+/// key can be taken again: the same settling housekeeping does, which
+/// turns it `failing` (its placer can no longer confirm it), gives back
+/// its stock and units and deletes it.
+async fn take_over(host: &impl Host, shard: u32, old: &str) -> Result<(), ApiError> {
+    let settled = settle::settle(host, shard, old)
+        .await
+        .map_err(|e| failure::store(host, "taking over an abandoned order", &e))?;
+    if settled == Settled::GivenBack {
+        host.log(
+            Level::Warn,
+            "abandoned pending order taken over",
+            &[("order", old)],
+        );
+    }
+    Ok(())
 }
 
 /// The 201 reply for `order`.
@@ -110,12 +131,11 @@ impl Timing {
     }
 }
 
-/// Steps 2 to 4; on error the caller aborts the saga.
+/// Steps 2 to 5; on error the caller aborts the saga.
 async fn run<H: Host>(
     host: &H,
     caller: &Claims,
     lines: &[Line],
-    items_hash: &str,
     saga: &mut Saga<'_, H>,
     timing: &mut Timing,
 ) -> Result<Order, ApiError> {
@@ -135,17 +155,19 @@ async fn run<H: Host>(
     }
     let mut prices = quoted.map_err(|e| quote_error(host, e))?;
     currency(&prices)?;
-    claim_promotions(host, tenant, saga, &mut prices).await?;
+    promotions::claim(host, tenant, saga, &mut prices).await?;
     let order = Order {
         id: id.to_string(),
         customer: caller.subject.clone(),
-        shard: saga.shard,
+        shard: saga.shard(),
+        status: Status::Confirmed,
         currency: currency(&prices)?.to_string(),
         total: prices
             .iter()
             .try_fold(0i64, |sum, p| sum.checked_add(p.total))
             .ok_or_else(|| failure::internal(host, "adding up the order", "the total overflows"))?,
-        created_at: i64::try_from(host.now_ms()).unwrap_or(i64::MAX),
+        created_at: now_ms(host),
+        cancelled_at: None,
         items: prices
             .iter()
             .map(|p| Item {
@@ -156,12 +178,23 @@ async fn run<H: Host>(
             })
             .collect(),
     };
-    let pending = saga.row == Row::Pending;
-    let statements = store::write_order(&order, tenant, items_hash, pending);
-    match host.batch(saga.shard, statements).await {
+    confirm_hold(host, id).await?;
+    match host.batch(saga.shard(), store::write_order(&order)).await {
         Ok(_) => {
             saga.done();
             Ok(order)
+        }
+        Err(SqlError::ExpectationFailed(0)) => {
+            // The row is no longer pending: a settler gave the order up
+            // (it took longer than `abandoned_after_ms`) and gives back its
+            // stock and units. The order does not exist.
+            saga.lost();
+            host.log(
+                Level::Warn,
+                "pending order settled before it was written",
+                &[("order", id)],
+            );
+            Err(ApiError::HoldExpired)
         }
         Err(e) => {
             // Any other error came from inside the transaction, which the
@@ -174,6 +207,24 @@ async fn run<H: Host>(
     }
 }
 
+/// Step 4: makes the stock hold of order `id` permanent.
+async fn confirm_hold(host: &impl Host, id: &str) -> Result<(), ApiError> {
+    let what = "confirming the stock hold";
+    match host.confirm(id).await {
+        Ok(()) => Ok(()),
+        Err(StockError::Conflict(why)) => {
+            host.log(
+                Level::Warn,
+                "stock hold expired before the order was written",
+                &[("order", id), ("error", &why)],
+            );
+            Err(ApiError::HoldExpired)
+        }
+        Err(StockError::Unavailable(why)) => Err(failure::unavailable(host, what, &why)),
+        Err(e) => Err(failure::internal(host, what, &format!("{e:?}"))),
+    }
+}
+
 /// Runs `work`, timing it with the host clock.
 async fn timed<T>(host: &impl Host, work: impl Future<Output = T>) -> (T, u64) {
     let start = host.now_ms();
@@ -182,7 +233,7 @@ async fn timed<T>(host: &impl Host, work: impl Future<Output = T>) -> (T, u64) {
 }
 
 /// Quotes every line at once; the first error in line order.
-async fn quote_all<'a>(
+pub(crate) async fn quote_all<'a>(
     host: &impl Host,
     lines: impl Iterator<Item = &'a Line>,
     tenant: &str,
@@ -194,80 +245,13 @@ async fn quote_all<'a>(
 }
 
 /// The one currency of all prices; 422 if they differ.
-fn currency(prices: &[Price]) -> Result<&str, ApiError> {
+pub(crate) fn currency(prices: &[Price]) -> Result<&str, ApiError> {
     let first = prices.first().map_or("", |p| p.currency.as_str());
     if prices.iter().all(|p| p.currency == first) {
         Ok(first)
     } else {
         Err(ApiError::MixedCurrency)
     }
-}
-
-/// The promotion units the prices were computed with.
-fn claim_lines(prices: &[Price]) -> Vec<ClaimLine> {
-    prices
-        .iter()
-        .flat_map(|p| &p.applied)
-        .filter(|a| a.kind == AdjustmentKind::Promotion && a.units > 0)
-        .filter_map(|a| {
-            Some(ClaimLine {
-                promotion_id: a.id.clone()?,
-                units: a.units,
-            })
-        })
-        .collect()
-}
-
-/// Claims the promotion units of `prices`, re-quoting the promoted lines
-/// once if a promotion ran out or ended since they were quoted.
-async fn claim_promotions<H: Host>(
-    host: &H,
-    tenant: &str,
-    saga: &mut Saga<'_, H>,
-    prices: &mut [Price],
-) -> Result<(), ApiError> {
-    for attempt in 0..2 {
-        let lines = claim_lines(prices);
-        if lines.is_empty() {
-            return Ok(());
-        }
-        saga.claimed = true;
-        match host.claim(saga.order_id, &lines).await {
-            Ok(()) => return Ok(()),
-            Err(
-                ClaimError::Insufficient(..)
-                | ClaimError::NotActive(_)
-                | ClaimError::UnknownPromotion(_),
-            ) if attempt == 0 => requote_promoted(host, tenant, prices).await?,
-            Err(e) => return Err(claim_error(host, e)),
-        }
-    }
-    Ok(())
-}
-
-/// Replaces the prices of the promoted lines with fresh quotes.
-async fn requote_promoted(
-    host: &impl Host,
-    tenant: &str,
-    prices: &mut [Price],
-) -> Result<(), ApiError> {
-    let promoted: Vec<usize> = (0..prices.len())
-        .filter(|&i| !claim_lines(&prices[i..=i]).is_empty())
-        .collect();
-    let lines: Vec<Line> = promoted
-        .iter()
-        .map(|&i| Line {
-            sku: prices[i].sku.clone(),
-            qty: prices[i].qty,
-        })
-        .collect();
-    let fresh = quote_all(host, lines.iter(), tenant)
-        .await
-        .map_err(|e| quote_error(host, e))?;
-    for (i, price) in promoted.into_iter().zip(fresh) {
-        prices[i] = price;
-    }
-    currency(prices).map(|_| ())
 }
 
 fn stock_error(host: &impl Host, e: StockError) -> ApiError {
@@ -280,7 +264,7 @@ fn stock_error(host: &impl Host, e: StockError) -> ApiError {
     }
 }
 
-fn quote_error(host: &impl Host, e: QuoteError) -> ApiError {
+pub(crate) fn quote_error(host: &impl Host, e: QuoteError) -> ApiError {
     match e {
         QuoteError::UnknownSku(sku) => ApiError::UnknownSku(sku),
         QuoteError::InvalidTenant(tenant) => ApiError::InvalidTenant(tenant),
@@ -291,151 +275,6 @@ fn quote_error(host: &impl Host, e: QuoteError) -> ApiError {
     }
 }
 
-fn claim_error(host: &impl Host, e: ClaimError) -> ApiError {
-    match e {
-        ClaimError::Insufficient(id, _) => ApiError::PromotionSoldOut(id),
-        ClaimError::NotActive(id) | ClaimError::UnknownPromotion(id) => {
-            ApiError::PromotionEnded(id)
-        }
-        ClaimError::Unavailable(why) => failure::unavailable(host, "claiming promotions", &why),
-        ClaimError::Conflict(why) | ClaimError::Invalid(why) => {
-            failure::internal(host, "claiming promotions", &why)
-        }
-    }
-}
-
-/// What the order's row on its shard may be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Row {
-    /// Nothing written.
-    None,
-    /// The pending row that holds the idempotency key.
-    Pending,
-    /// The order write failed in a way that may have committed.
-    MaybeWritten,
-}
-
-/// What an order holds so far, to give back if it fails.
-struct Saga<'a, H> {
-    host: &'a H,
-    shard: u32,
-    order_id: &'a str,
-    row: Row,
-    reserved: bool,
-    claimed: bool,
-}
-
-impl<'a, H: Host> Saga<'a, H> {
-    fn new(host: &'a H, shard: u32, order_id: &'a str) -> Self {
-        Saga {
-            host,
-            shard,
-            order_id,
-            row: Row::None,
-            reserved: false,
-            claimed: false,
-        }
-    }
-
-    /// The order is written: nothing is to be given back.
-    fn done(&mut self) {
-        (self.row, self.reserved, self.claimed) = (Row::None, false, false);
-    }
-
-    /// Gives back what the failed order holds and returns `err`.
-    async fn abort(self, err: ApiError) -> ApiError {
-        let (host, id) = (self.host, self.order_id);
-        if self.row == Row::MaybeWritten
-            && !self
-                .delete(&[store::DELETE_ITEMS, store::DELETE_ORDER])
-                .await
-        {
-            host.log(
-                Level::Error,
-                "order write failed and its rows could not be checked; reservation kept",
-                &[("order", id)],
-            );
-            return err;
-        }
-        if self.claimed
-            && let Err(e) = host.unclaim(id).await
-        {
-            host.log(
-                Level::Error,
-                "unclaiming promotion units failed",
-                &[("order", id), ("error", &format!("{e:?}"))],
-            );
-        }
-        if self.reserved {
-            self.release().await;
-        }
-        if self.row == Row::Pending {
-            self.delete(&[store::DELETE_PENDING]).await;
-        }
-        err
-    }
-
-    /// Takes over the abandoned pending order `order_id`: deletes its row
-    /// (only while still pending, so its owner can no longer confirm it),
-    /// then gives back any units and stock it may hold. Releasing also
-    /// stops a reserve of that id still in flight.
-    async fn take_over(self) -> Result<(), ApiError> {
-        let id = self.order_id;
-        let deleted = self
-            .host
-            .execute(self.shard, store::DELETE_PENDING, vec![id.into()])
-            .await
-            .map_err(|e| failure::sql(self.host, "taking over an abandoned order", &e))?;
-        if deleted == 1 {
-            self.host.log(
-                Level::Warn,
-                "abandoned pending order taken over",
-                &[("order", id)],
-            );
-            let saga = Saga {
-                row: Row::None,
-                reserved: true,
-                claimed: true,
-                ..self
-            };
-            saga.abort(ApiError::Internal).await;
-        }
-        Ok(())
-    }
-
-    /// Releases the reservation, retrying; logs if it still fails.
-    async fn release(&self) {
-        let mut last = None;
-        for _ in 0..RELEASE_ATTEMPTS {
-            match self.host.release(self.order_id).await {
-                Ok(()) => return,
-                Err(e) => last = Some(e),
-            }
-        }
-        self.host.log(
-            Level::Error,
-            "releasing a failed order's stock failed",
-            &[("order", self.order_id), ("error", &format!("{last:?}"))],
-        );
-    }
-
-    /// Runs `statements` (each with the order id) in one batch; whether it
-    /// succeeded (failures are logged).
-    async fn delete(&self, statements: &[&str]) -> bool {
-        let batch = statements
-            .iter()
-            .map(|sql| Statement::any(sql, vec![self.order_id.into()]))
-            .collect();
-        match self.host.batch(self.shard, batch).await {
-            Ok(_) => true,
-            Err(e) => {
-                self.host.log(
-                    Level::Error,
-                    "cleaning up a failed order failed",
-                    &[("order", self.order_id), ("error", &e.to_string())],
-                );
-                false
-            }
-        }
-    }
+fn now_ms(host: &impl Host) -> i64 {
+    i64::try_from(host.now_ms()).unwrap_or(i64::MAX)
 }

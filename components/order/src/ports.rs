@@ -1,6 +1,6 @@
 //! What the service needs from its host, as plain Rust: mirrors of the WIT
-//! imports (`shards`, `stock`, `quote`, `token`, `clock`, `log` and the WASI
-//! monotonic clock's `wait-for`) that the wasm glue implements with the real
+//! imports (`shards`, `stock`, `quote`, `token`, `clock`, `log`, `config`
+//! and the WASI monotonic clock's `wait-for`) that the wasm glue implements with the real
 //! imports and tests implement with an in-memory fake.
 #![allow(async_fn_in_trait)] // single-threaded wasm: no `Send` bound wanted
 
@@ -25,7 +25,7 @@ pub struct Line {
     pub qty: u32,
 }
 
-/// Why stock could not be reserved or released (`stock.error`).
+/// Why stock could not be reserved, confirmed or released (`stock.error`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StockError {
     UnknownSku(String),
@@ -37,9 +37,13 @@ pub enum StockError {
 
 /// Stock control in the catalog service (`stock`).
 pub trait Stock {
-    /// Takes every line's units under `id`, or none.
+    /// Holds every line's units under `id`, or none. A hold that is not
+    /// confirmed expires (catalog gives its units back by itself).
     async fn reserve(&self, id: &str, lines: &[Line]) -> Result<(), StockError>;
-    /// Returns the units held under `id` (idempotent).
+    /// Makes the hold `id` permanent (idempotent); `conflict` if it expired
+    /// or was released.
+    async fn confirm(&self, id: &str) -> Result<(), StockError>;
+    /// Returns the units under `id`, held or confirmed (idempotent).
     async fn release(&self, id: &str) -> Result<(), StockError>;
 }
 
@@ -147,4 +151,6 @@ pub trait Host: Shards + Stock + Quotes {
     fn log(&self, level: Level, message: &str, fields: &[(&str, &str)]);
     /// Verifies a token (`token.verify`).
     fn verify_token(&self, token: &str) -> Result<Claims, TokenError>;
+    /// A setting of this service (`config.get`).
+    fn setting(&self, key: &str) -> Option<String>;
 }

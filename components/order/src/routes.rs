@@ -1,5 +1,5 @@
 //! Routing: the gateway forwards full paths, so the component sees
-//! `/api/orders` and `/api/orders/{id}`.
+//! `/api/orders`, `/api/orders/{id}` and `/api/orders/{id}/cancel`.
 
 use crate::errors::ApiError;
 use sluice_kit::http::percent_decode;
@@ -13,6 +13,8 @@ pub enum Route {
     List,
     /// `GET /api/orders/{id}`
     Get(String),
+    /// `POST /api/orders/{id}/cancel`
+    Cancel(String),
 }
 
 /// The prefix of every order path.
@@ -31,14 +33,21 @@ pub fn parse(method: &str, path: &str) -> Result<Route, ApiError> {
             _ => Err(ApiError::MethodNotAllowed { allow: "GET, POST" }),
         };
     }
-    let id = rest
-        .strip_prefix('/')
-        .filter(|id| !id.is_empty() && !id.contains('/'))
+    let tail = rest.strip_prefix('/').ok_or(ApiError::NotFound)?;
+    let (id, action) = match tail.split_once('/') {
+        Some((id, action)) => (id, Some(action)),
+        None => (tail, None),
+    };
+    let id = Some(id)
+        .filter(|id| !id.is_empty())
         .and_then(percent_decode)
         .ok_or(ApiError::NotFound)?;
-    match method {
-        "GET" => Ok(Route::Get(id)),
-        _ => Err(ApiError::MethodNotAllowed { allow: "GET" }),
+    match (action, method) {
+        (None, "GET") => Ok(Route::Get(id)),
+        (None, _) => Err(ApiError::MethodNotAllowed { allow: "GET" }),
+        (Some("cancel"), "POST") => Ok(Route::Cancel(id)),
+        (Some("cancel"), _) => Err(ApiError::MethodNotAllowed { allow: "POST" }),
+        (Some(_), _) => Err(ApiError::NotFound),
     }
 }
 
@@ -62,12 +71,30 @@ mod tests {
             parse("POST", "/api/orders/0-ab"),
             Err(ApiError::MethodNotAllowed { allow: "GET" })
         );
+        assert_eq!(
+            parse("POST", "/api/orders/0-ab/cancel"),
+            Ok(Route::Cancel("0-ab".into()))
+        );
+        assert_eq!(
+            parse("POST", "/api/orders/0-ab/cancel/"),
+            Ok(Route::Cancel("0-ab".into()))
+        );
+        for method in ["GET", "DELETE", "PUT"] {
+            assert_eq!(
+                parse(method, "/api/orders/0-ab/cancel"),
+                Err(ApiError::MethodNotAllowed { allow: "POST" })
+            );
+        }
         for path in [
             "/",
             "",
             "/api/ordersX",
             "/api/orders/a/b",
             "/api/orders//",
+            "/api/orders//cancel",
+            "/api/orders/a/cancel/x",
+            "/api/orders/a/Cancel",
+            "/api/orders/%zz/cancel",
             "/api/orders/%zz",
             "/api/prices",
         ] {

@@ -1,28 +1,28 @@
-//! Orders on their shards: every SQL statement the service runs (the test
-//! fake matches these constants), and decoding rows into [`Order`]s.
+//! Orders on their shards: the statements that write and read orders (the
+//! test fake matches these constants; those that move an order between
+//! statuses are in [`crate::lifecycle`]), and decoding rows into [`Order`]s.
 
 use crate::ports::{Shards, SqlError, Statement, Value};
+use crate::status::Status;
 use sluice_kit::sql::{self, BadColumn};
 
-pub const PENDING: &str = "pending";
-pub const CONFIRMED: &str = "confirmed";
-
-/// Claims an idempotency key: a `pending` row (no currency, total 0).
+/// The first write of every order, before anything is reserved: a
+/// `pending` row (no currency, total 0) that names the order and, with an
+/// `Idempotency-Key`, holds the key (`UNIQUE(customer, idempotency_key)`
+/// lets one request win). Without a key the key is NULL, and NULLs never
+/// collide in a unique constraint on SQLite, PostgreSQL or MySQL.
 pub const INSERT_PENDING: &str = "INSERT INTO orders (id, customer, tenant, idempotency_key, \
 items_hash, status, currency, total, created_at) VALUES (?, ?, ?, ?, ?, 'pending', '', 0, ?)";
 
-/// A confirmed order placed without an idempotency key.
-pub const INSERT_CONFIRMED: &str = "INSERT INTO orders (id, customer, tenant, idempotency_key, \
-items_hash, status, currency, total, created_at) VALUES (?, ?, ?, NULL, ?, 'confirmed', ?, ?, ?)";
-
-/// Confirms the pending row of an idempotent order (must match one row).
+/// Turns the pending row confirmed with the order's amounts; must match one
+/// row, so a row a settler turned `failing` (or deleted) is never confirmed.
 pub const CONFIRM_PENDING: &str = "UPDATE orders SET status = 'confirmed', currency = ?, \
 total = ?, created_at = ? WHERE id = ? AND status = 'pending'";
 
 pub const INSERT_ITEM: &str = "INSERT INTO order_items (order_id, line_no, sku, qty, \
 unit_price, total) VALUES (?, ?, ?, ?, ?, ?)";
 
-/// Gives up an idempotency key whose order failed.
+/// Gives up the pending row of an order whose units were all given back.
 pub const DELETE_PENDING: &str = "DELETE FROM orders WHERE id = ? AND status = 'pending'";
 
 /// Removes whatever a failed write may have left of an order.
@@ -33,22 +33,25 @@ pub const DELETE_ORDER: &str = "DELETE FROM orders WHERE id = ?";
 pub const SELECT_BY_KEY: &str = "SELECT id, status, items_hash, created_at FROM orders \
 WHERE customer = ? AND idempotency_key = ?";
 
-/// A confirmed order with its items.
-pub const SELECT_ORDER: &str = "SELECT o.id, o.customer, o.currency, o.total, o.created_at, \
-i.sku, i.qty, i.unit_price, i.total FROM orders o JOIN order_items i ON i.order_id = o.id \
-WHERE o.id = ? AND o.status = 'confirmed' ORDER BY i.line_no";
+/// A placed order (confirmed, cancelling or cancelled) with its items.
+pub const SELECT_ORDER: &str = "SELECT o.id, o.customer, o.status, o.currency, o.total, \
+o.created_at, o.cancelled_at, i.sku, i.qty, i.unit_price, i.total FROM orders o \
+JOIN order_items i ON i.order_id = o.id \
+WHERE o.id = ? AND o.status IN ('confirmed', 'cancelling', 'cancelled') ORDER BY i.line_no";
 
-/// A customer's newest `?` confirmed orders with their items.
-pub const LIST_CUSTOMER: &str = "SELECT o.id, o.customer, o.currency, o.total, o.created_at, \
-i.sku, i.qty, i.unit_price, i.total FROM (SELECT id, customer, currency, total, created_at \
-FROM orders WHERE customer = ? AND status = 'confirmed' ORDER BY created_at DESC, id DESC \
+/// A customer's newest `?` placed orders with their items.
+pub const LIST_CUSTOMER: &str = "SELECT o.id, o.customer, o.status, o.currency, o.total, \
+o.created_at, o.cancelled_at, i.sku, i.qty, i.unit_price, i.total FROM (SELECT id, customer, \
+status, currency, total, created_at, cancelled_at FROM orders WHERE customer = ? \
+AND status IN ('confirmed', 'cancelling', 'cancelled') ORDER BY created_at DESC, id DESC \
 LIMIT ?) o JOIN order_items i ON i.order_id = o.id \
 ORDER BY o.created_at DESC, o.id DESC, i.line_no";
 
-/// A shard's newest `?` confirmed orders with their items.
-pub const LIST_ALL: &str = "SELECT o.id, o.customer, o.currency, o.total, o.created_at, \
-i.sku, i.qty, i.unit_price, i.total FROM (SELECT id, customer, currency, total, created_at \
-FROM orders WHERE status = 'confirmed' ORDER BY created_at DESC, id DESC \
+/// A shard's newest `?` placed orders with their items.
+pub const LIST_ALL: &str = "SELECT o.id, o.customer, o.status, o.currency, o.total, \
+o.created_at, o.cancelled_at, i.sku, i.qty, i.unit_price, i.total FROM (SELECT id, customer, \
+status, currency, total, created_at, cancelled_at FROM orders \
+WHERE status IN ('confirmed', 'cancelling', 'cancelled') ORDER BY created_at DESC, id DESC \
 LIMIT ?) o JOIN order_items i ON i.order_id = o.id \
 ORDER BY o.created_at DESC, o.id DESC, i.line_no";
 
@@ -61,23 +64,39 @@ pub struct Item {
     pub total: i64,
 }
 
-/// A confirmed order.
+/// A placed order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Order {
     pub id: String,
     pub customer: String,
     pub shard: u32,
+    /// Confirmed, cancelling or cancelled.
+    pub status: Status,
     pub currency: String,
     pub total: i64,
     pub created_at: i64,
+    /// When a cancel was decided (ms since the Unix epoch).
+    pub cancelled_at: Option<i64>,
     pub items: Vec<Item>,
+}
+
+/// The first row of a new order (see [`INSERT_PENDING`]).
+#[derive(Debug, Clone, Copy)]
+pub struct NewOrder<'a> {
+    pub id: &'a str,
+    pub customer: &'a str,
+    pub tenant: &'a str,
+    /// The `Idempotency-Key`, if the request had one.
+    pub key: Option<&'a str>,
+    pub items_hash: &'a str,
+    pub created_at: i64,
 }
 
 /// The row holding an idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyRow {
     pub id: String,
-    pub status: String,
+    pub status: Status,
     pub items_hash: String,
     /// When the row was written (pending: when the key was taken).
     pub created_at: i64,
@@ -111,6 +130,23 @@ impl std::fmt::Display for StoreError {
     }
 }
 
+/// Writes the pending row of `new` on `shard`.
+pub async fn insert_pending(
+    shards: &impl Shards,
+    shard: u32,
+    new: &NewOrder<'_>,
+) -> Result<u64, SqlError> {
+    let params = vec![
+        new.id.into(),
+        new.customer.into(),
+        new.tenant.into(),
+        new.key.into(),
+        new.items_hash.into(),
+        new.created_at.into(),
+    ];
+    shards.execute(shard, INSERT_PENDING, params).await
+}
+
 /// The row holding `customer`'s `key` on `shard`, if any.
 pub async fn find_key(
     shards: &impl Shards,
@@ -126,13 +162,13 @@ pub async fn find_key(
     };
     Ok(Some(KeyRow {
         id: sql::text(row, 0)?,
-        status: sql::text(row, 1)?,
+        status: status(row, 1)?,
         items_hash: sql::text(row, 2)?,
         created_at: sql::integer(row, 3)?,
     }))
 }
 
-/// The confirmed order `id` on `shard`, if any.
+/// The placed order `id` on `shard`, if any.
 pub async fn find_order(
     shards: &impl Shards,
     shard: u32,
@@ -142,7 +178,7 @@ pub async fn find_order(
     Ok(decode(shard, &rows.rows)?.into_iter().next())
 }
 
-/// The newest `limit` confirmed orders on `shard`: `customer`'s, or
+/// The newest `limit` placed orders on `shard`: `customer`'s, or
 /// everyone's when `customer` is `None`. Newest first.
 pub async fn list(
     shards: &impl Shards,
@@ -162,9 +198,9 @@ pub async fn list(
     Ok(decode(shard, &rows.rows)?)
 }
 
-/// Orders from the rows of the order reads (`id, customer, currency,
-/// total, created_at` of the order, then `sku, qty, unit_price, total` of
-/// one item per row), one order per run of equal ids.
+/// Orders from the rows of the order reads (`id, customer, status,
+/// currency, total, created_at, cancelled_at` of the order, then `sku, qty,
+/// unit_price, total` of one item per row), one order per run of equal ids.
 fn decode(shard: u32, rows: &[Vec<Value>]) -> Result<Vec<Order>, BadColumn> {
     let mut orders: Vec<Order> = Vec::new();
     for row in rows {
@@ -174,54 +210,54 @@ fn decode(shard: u32, rows: &[Vec<Value>]) -> Result<Vec<Order>, BadColumn> {
                 id,
                 customer: sql::text(row, 1)?,
                 shard,
-                currency: sql::text(row, 2)?,
-                total: sql::integer(row, 3)?,
-                created_at: sql::integer(row, 4)?,
+                status: status(row, 2)?,
+                currency: sql::text(row, 3)?,
+                total: sql::integer(row, 4)?,
+                created_at: sql::integer(row, 5)?,
+                cancelled_at: optional_integer(row, 6)?,
                 items: Vec::new(),
             });
         }
         if let Some(order) = orders.last_mut() {
             order.items.push(Item {
-                sku: sql::text(row, 5)?,
-                qty: sql::integer(row, 6)?,
-                unit_price: sql::integer(row, 7)?,
-                total: sql::integer(row, 8)?,
+                sku: sql::text(row, 7)?,
+                qty: sql::integer(row, 8)?,
+                unit_price: sql::integer(row, 9)?,
+                total: sql::integer(row, 10)?,
             });
         }
     }
     Ok(orders)
 }
 
-/// The statements that write a confirmed order: its row (a new one, or the
-/// pending row of its idempotency key turned confirmed, which must still
-/// exist) and one row per item.
-pub fn write_order(order: &Order, tenant: &str, items_hash: &str, pending: bool) -> Vec<Statement> {
-    let head = if pending {
-        Statement::expect(
-            CONFIRM_PENDING,
-            vec![
-                order.currency.as_str().into(),
-                order.total.into(),
-                order.created_at.into(),
-                order.id.as_str().into(),
-            ],
-            1,
-        )
-    } else {
-        Statement::expect(
-            INSERT_CONFIRMED,
-            vec![
-                order.id.as_str().into(),
-                order.customer.as_str().into(),
-                tenant.into(),
-                items_hash.into(),
-                order.currency.as_str().into(),
-                order.total.into(),
-                order.created_at.into(),
-            ],
-            1,
-        )
-    };
+/// Column `i` of `row` as a [`Status`]; an unknown one is a bad column.
+pub fn status(row: &[Value], i: usize) -> Result<Status, BadColumn> {
+    let text = sql::text(row, i)?;
+    Status::parse(&text).ok_or(BadColumn(i, Value::Text(text)))
+}
+
+/// Column `i` of `row` as an integer, or `None` when it is NULL.
+pub fn optional_integer(row: &[Value], i: usize) -> Result<Option<i64>, BadColumn> {
+    match row.get(i) {
+        Some(Value::Null) => Ok(None),
+        _ => sql::integer(row, i).map(Some),
+    }
+}
+
+/// The statements that write a placed order: its pending row turned
+/// confirmed (which must still be pending: see [`CONFIRM_PENDING`]) and one
+/// row per item, in one batch.
+pub fn write_order(order: &Order) -> Vec<Statement> {
+    let head = Statement::expect(
+        CONFIRM_PENDING,
+        vec![
+            order.currency.as_str().into(),
+            order.total.into(),
+            order.created_at.into(),
+            order.id.as_str().into(),
+        ],
+        1,
+    );
     let items = order.items.iter().enumerate().map(|(line, item)| {
         Statement::expect(
             INSERT_ITEM,

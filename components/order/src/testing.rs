@@ -1,52 +1,24 @@
 //! An in-memory fake of the host for native tests: shards with tiny
-//! `orders` and `order_items` tables that understand exactly the statements
-//! of `store` (batches all-or-nothing, with `expect_rows`), a catalog that
-//! reserves and releases, a pricing service with capped promotions, fake
-//! tokens, a clock, and scripted failures. Calls to stock and pricing take
-//! simulated time and yield once, so overlapping calls can be observed.
+//! `orders` and `order_items` tables ([`crate::fake_tables`]; batches
+//! all-or-nothing, with `expect_rows`), a catalog whose reservations are
+//! holds that are confirmed, released or expired (by a test command), a
+//! pricing service with capped promotions, fake tokens, settings, a clock,
+//! and scripted failures. Calls to stock and pricing yield once (reserve
+//! and quote also take simulated time), so overlapping calls can be
+//! observed.
 
+pub use crate::fake_tables::{ItemRow, OrderRow, Tables};
+use crate::fake_tables::{execute, query};
 use crate::ports::*;
 use crate::store;
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 /// The time the fake clock starts at: 2023-11-14T22:13:20Z.
 pub const T0: u64 = 1_700_000_000_000;
-
-/// A row of `orders`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OrderRow {
-    pub id: String,
-    pub customer: String,
-    pub tenant: String,
-    pub key: Option<String>,
-    pub items_hash: String,
-    pub status: String,
-    pub currency: String,
-    pub total: i64,
-    pub created_at: i64,
-}
-
-/// A row of `order_items`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ItemRow {
-    pub order_id: String,
-    pub line_no: i64,
-    pub sku: String,
-    pub qty: i64,
-    pub unit_price: i64,
-    pub total: i64,
-}
-
-/// One shard's tables.
-#[derive(Debug, Clone, Default)]
-pub struct Tables {
-    pub orders: Vec<OrderRow>,
-    pub items: Vec<ItemRow>,
-}
 
 /// A flash-sale promotion: `price` per unit of `sku`, `left` units (none:
 /// uncapped).
@@ -60,18 +32,37 @@ pub struct Promo {
 /// Called on every `sleep_ms` with the host and the number of sleeps so far.
 pub type SleepHook = Box<dyn Fn(&FakeHost, u64)>;
 
+/// Called at the start of every `confirm`, with the reservation id.
+pub type ConfirmHook = Box<dyn Fn(&FakeHost, &str)>;
+
+/// What the catalog knows of a reservation id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// Reserved, not confirmed: it expires.
+    Held,
+    /// Confirmed: only a release gives it back.
+    Confirmed,
+    /// Released (or expired): never reservable or confirmable again.
+    Released,
+}
+
 pub struct FakeHost {
     pub shards: RefCell<Vec<Tables>>,
     pub now: Cell<u64>,
     /// Units in stock per sku.
     pub stock: RefCell<BTreeMap<String, u32>>,
-    /// Reservations held, by id.
+    /// Reservations holding units (held or confirmed), by id.
     pub reservations: RefCell<BTreeMap<String, Vec<Line>>>,
-    /// Every reserve and release call, by id, in order.
+    /// The reservations that were confirmed (and not released since).
+    pub confirmed: RefCell<BTreeSet<String>>,
+    /// Every reserve, confirm and release call, by id, in order.
     pub reserve_calls: RefCell<Vec<String>>,
+    pub confirm_calls: RefCell<Vec<String>>,
     pub release_calls: RefCell<Vec<String>>,
-    /// Ids released (never reservable again).
+    /// Ids released or expired (never reservable again), once each.
     pub released: RefCell<Vec<String>>,
+    pub on_confirm: RefCell<Option<ConfirmHook>>,
+    pub confirm_failure: RefCell<Option<StockError>>,
     /// Base unit price and currency per sku.
     pub prices: RefCell<BTreeMap<String, (i64, String)>>,
     pub promotions: RefCell<BTreeMap<String, Promo>>,
@@ -90,11 +81,17 @@ pub struct FakeHost {
     pub sql_log: RefCell<Vec<(u32, String)>>,
     /// Statements (by SQL text) that fail, with the error.
     pub sql_failures: RefCell<Vec<(&'static str, SqlError)>>,
+    /// Shards where every statement fails as `unavailable`.
+    pub down_shards: RefCell<BTreeSet<u32>>,
     pub reserve_failure: RefCell<Option<StockError>>,
     /// How many release calls fail (`unavailable`) before they work.
     pub release_failures: Cell<u32>,
     pub quote_failure: RefCell<Option<(String, QuoteError)>>,
     pub claim_failure: RefCell<Option<ClaimError>>,
+    /// How many unclaim calls fail (`unavailable`) before they work.
+    pub unclaim_failures: Cell<u32>,
+    /// The service's settings (`config`).
+    pub settings: RefCell<HashMap<String, String>>,
     /// Before each claim, someone else takes the next of these units of a
     /// promotion.
     pub steal_on_claim: RefCell<Vec<(String, u32)>>,
@@ -111,9 +108,13 @@ impl FakeHost {
             now: Cell::new(T0),
             stock: RefCell::default(),
             reservations: RefCell::default(),
+            confirmed: RefCell::default(),
             reserve_calls: RefCell::default(),
+            confirm_calls: RefCell::default(),
             release_calls: RefCell::default(),
             released: RefCell::default(),
+            on_confirm: RefCell::default(),
+            confirm_failure: RefCell::default(),
             prices: RefCell::default(),
             promotions: RefCell::default(),
             claims: RefCell::default(),
@@ -126,10 +127,13 @@ impl FakeHost {
             logs: RefCell::default(),
             sql_log: RefCell::default(),
             sql_failures: RefCell::default(),
+            down_shards: RefCell::default(),
             reserve_failure: RefCell::default(),
             release_failures: Cell::new(0),
             quote_failure: RefCell::default(),
             claim_failure: RefCell::default(),
+            unclaim_failures: Cell::new(0),
+            settings: RefCell::default(),
             steal_on_claim: RefCell::default(),
             sleeps: Cell::new(0),
             on_sleep: RefCell::default(),
@@ -172,6 +176,58 @@ impl FakeHost {
         self.promotions.borrow()[id].left
     }
 
+    /// What the catalog knows of reservation `id`.
+    pub fn hold(&self, id: &str) -> Option<Hold> {
+        if self.released.borrow().iter().any(|r| r == id) {
+            Some(Hold::Released)
+        } else if self.confirmed.borrow().contains(id) {
+            Some(Hold::Confirmed)
+        } else if self.reservations.borrow().contains_key(id) {
+            Some(Hold::Held)
+        } else {
+            None
+        }
+    }
+
+    /// The hold `id` expires, as catalog's housekeeping would do to an
+    /// unconfirmed hold past its time: its units come back and the id is
+    /// released. A confirmed reservation does not expire.
+    pub fn expire_hold(&self, id: &str) {
+        if self.confirmed.borrow().contains(id) {
+            return;
+        }
+        self.give_back_stock(id);
+    }
+
+    /// Returns the units of reservation `id` (if any) and marks it released.
+    fn give_back_stock(&self, id: &str) {
+        if let Some(lines) = self.reservations.borrow_mut().remove(id) {
+            let mut stock = self.stock.borrow_mut();
+            for line in lines {
+                *stock.get_mut(&line.sku).unwrap() += line.qty;
+            }
+        }
+        self.confirmed.borrow_mut().remove(id);
+        let mut released = self.released.borrow_mut();
+        if !released.iter().any(|r| r == id) {
+            released.push(id.into());
+        }
+    }
+
+    /// The row of order `id`, wherever it is.
+    pub fn order_row(&self, id: &str) -> Option<OrderRow> {
+        self.all_orders()
+            .into_iter()
+            .map(|(_, o)| o)
+            .find(|o| o.id == id)
+    }
+
+    /// Runs one statement on `shard` at once (what a concurrent request or
+    /// settler does between two steps of the code under test).
+    pub fn execute_now(&self, shard: u32, sql: &str, params: Vec<Value>) -> u64 {
+        execute(&mut self.shards.borrow_mut()[shard as usize], sql, &params).unwrap()
+    }
+
     /// Every order row of every shard, with its shard.
     pub fn all_orders(&self) -> Vec<(u32, OrderRow)> {
         let shards = self.shards.borrow();
@@ -206,6 +262,9 @@ impl FakeHost {
         if shard as usize >= self.shards.borrow().len() {
             return Err(SqlError::InvalidStatement(format!("no shard {shard}")));
         }
+        if self.down_shards.borrow().contains(&shard) {
+            return Err(SqlError::Unavailable(format!("shard {shard} is down")));
+        }
         let failures = self.sql_failures.borrow();
         match failures.iter().find(|(s, _)| *s == sql) {
             Some((_, e)) => Err(e.clone()),
@@ -228,183 +287,6 @@ impl Future for YieldOnce {
             Poll::Pending
         }
     }
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::Text(s) => s.clone(),
-        other => panic!("expected text, got {other:?}"),
-    }
-}
-
-fn int(v: &Value) -> i64 {
-    match v {
-        Value::Integer(n) => *n,
-        other => panic!("expected an integer, got {other:?}"),
-    }
-}
-
-/// The joined order rows of `orders` (in the given order), items by line.
-fn joined(t: &Tables, orders: &[&OrderRow]) -> Rows {
-    let mut rows = Vec::new();
-    for o in orders {
-        let mut items: Vec<&ItemRow> = t.items.iter().filter(|i| i.order_id == o.id).collect();
-        items.sort_by_key(|i| i.line_no);
-        for i in items {
-            rows.push(vec![
-                Value::Text(o.id.clone()),
-                Value::Text(o.customer.clone()),
-                Value::Text(o.currency.clone()),
-                Value::Integer(o.total),
-                Value::Integer(o.created_at),
-                Value::Text(i.sku.clone()),
-                Value::Integer(i.qty),
-                Value::Integer(i.unit_price),
-                Value::Integer(i.total),
-            ]);
-        }
-    }
-    Rows {
-        columns: Vec::new(),
-        rows,
-    }
-}
-
-/// Newest confirmed orders first, `limit` of them, matching `keep`.
-fn newest(t: &Tables, keep: impl Fn(&OrderRow) -> bool, limit: i64) -> Vec<&OrderRow> {
-    let mut all: Vec<&OrderRow> = t
-        .orders
-        .iter()
-        .filter(|o| o.status == store::CONFIRMED && keep(o))
-        .collect();
-    all.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
-    all.truncate(limit as usize);
-    all
-}
-
-fn query(t: &Tables, sql: &str, p: &[Value]) -> Rows {
-    match sql {
-        store::SELECT_BY_KEY => Rows {
-            columns: Vec::new(),
-            rows: t
-                .orders
-                .iter()
-                .filter(|o| o.customer == text(&p[0]) && o.key.as_deref() == Some(&text(&p[1])))
-                .map(|o| {
-                    vec![
-                        Value::Text(o.id.clone()),
-                        Value::Text(o.status.clone()),
-                        Value::Text(o.items_hash.clone()),
-                        Value::Integer(o.created_at),
-                    ]
-                })
-                .collect(),
-        },
-        store::SELECT_ORDER => {
-            let found: Vec<&OrderRow> = t
-                .orders
-                .iter()
-                .filter(|o| o.id == text(&p[0]) && o.status == store::CONFIRMED)
-                .collect();
-            joined(t, &found)
-        }
-        store::LIST_CUSTOMER => joined(t, &newest(t, |o| o.customer == text(&p[0]), int(&p[1]))),
-        store::LIST_ALL => joined(t, &newest(t, |_| true, int(&p[0]))),
-        other => panic!("unexpected query {other}"),
-    }
-}
-
-fn execute(t: &mut Tables, sql: &str, p: &[Value]) -> Result<u64, SqlError> {
-    let order_row =
-        |status: &str, key: Option<String>, currency: String, total: i64, at: i64| OrderRow {
-            id: text(&p[0]),
-            customer: text(&p[1]),
-            tenant: text(&p[2]),
-            key,
-            items_hash: String::new(),
-            status: status.into(),
-            currency,
-            total,
-            created_at: at,
-        };
-    let changed = match sql {
-        store::INSERT_PENDING | store::INSERT_CONFIRMED => {
-            let row = if sql == store::INSERT_PENDING {
-                OrderRow {
-                    items_hash: text(&p[4]),
-                    ..order_row(
-                        store::PENDING,
-                        Some(text(&p[3])),
-                        String::new(),
-                        0,
-                        int(&p[5]),
-                    )
-                }
-            } else {
-                OrderRow {
-                    items_hash: text(&p[3]),
-                    ..order_row(store::CONFIRMED, None, text(&p[4]), int(&p[5]), int(&p[6]))
-                }
-            };
-            let clash = t.orders.iter().any(|o| {
-                o.id == row.id
-                    || (row.key.is_some() && o.customer == row.customer && o.key == row.key)
-            });
-            if clash {
-                return Err(SqlError::ConstraintViolation("orders unique".into()));
-            }
-            t.orders.push(row);
-            1
-        }
-        store::CONFIRM_PENDING => {
-            let mut n = 0;
-            for o in t
-                .orders
-                .iter_mut()
-                .filter(|o| o.id == text(&p[3]) && o.status == store::PENDING)
-            {
-                o.status = store::CONFIRMED.into();
-                (o.currency, o.total, o.created_at) = (text(&p[0]), int(&p[1]), int(&p[2]));
-                n += 1;
-            }
-            n
-        }
-        store::INSERT_ITEM => {
-            let item = ItemRow {
-                order_id: text(&p[0]),
-                line_no: int(&p[1]),
-                sku: text(&p[2]),
-                qty: int(&p[3]),
-                unit_price: int(&p[4]),
-                total: int(&p[5]),
-            };
-            if t.items
-                .iter()
-                .any(|i| i.order_id == item.order_id && i.sku == item.sku)
-            {
-                return Err(SqlError::ConstraintViolation(
-                    "order_items primary key".into(),
-                ));
-            }
-            t.items.push(item);
-            1
-        }
-        store::DELETE_PENDING | store::DELETE_ORDER => {
-            let before = t.orders.len();
-            let pending_only = sql == store::DELETE_PENDING;
-            t.orders.retain(|o| {
-                !(o.id == text(&p[0]) && (!pending_only || o.status == store::PENDING))
-            });
-            (before - t.orders.len()) as u64
-        }
-        store::DELETE_ITEMS => {
-            let before = t.items.len();
-            t.items.retain(|i| i.order_id != text(&p[0]));
-            (before - t.items.len()) as u64
-        }
-        other => panic!("unexpected statement {other}"),
-    };
-    Ok(changed)
 }
 
 impl Shards for FakeHost {
@@ -483,19 +365,37 @@ impl Stock for FakeHost {
         Ok(())
     }
 
+    /// As the catalog: a held id becomes confirmed (again: no change); a
+    /// released (or expired) or unknown id is a conflict.
+    async fn confirm(&self, id: &str) -> Result<(), StockError> {
+        self.confirm_calls.borrow_mut().push(id.into());
+        if let Some(hook) = &*self.on_confirm.borrow() {
+            hook(self, id);
+        }
+        YieldOnce(false).await;
+        if let Some(e) = self.confirm_failure.borrow().clone() {
+            return Err(e);
+        }
+        match self.hold(id) {
+            Some(Hold::Held | Hold::Confirmed) => {
+                self.confirmed.borrow_mut().insert(id.into());
+                Ok(())
+            }
+            Some(Hold::Released) => Err(StockError::Conflict(format!("{id} was released"))),
+            None => Err(StockError::Conflict(format!("{id} was never reserved"))),
+        }
+    }
+
+    /// As the catalog: gives back held or confirmed units exactly once;
+    /// an unknown id is recorded as released.
     async fn release(&self, id: &str) -> Result<(), StockError> {
         self.release_calls.borrow_mut().push(id.into());
+        YieldOnce(false).await;
         if self.release_failures.get() > 0 {
             self.release_failures.set(self.release_failures.get() - 1);
             return Err(StockError::Unavailable("catalog down".into()));
         }
-        if let Some(lines) = self.reservations.borrow_mut().remove(id) {
-            let mut stock = self.stock.borrow_mut();
-            for line in lines {
-                *stock.get_mut(&line.sku).unwrap() += line.qty;
-            }
-        }
-        self.released.borrow_mut().push(id.into());
+        self.give_back_stock(id);
         Ok(())
     }
 }
@@ -585,6 +485,11 @@ impl Quotes for FakeHost {
 
     async fn unclaim(&self, id: &str) -> Result<(), ClaimError> {
         self.unclaim_calls.borrow_mut().push(id.into());
+        YieldOnce(false).await;
+        if self.unclaim_failures.get() > 0 {
+            self.unclaim_failures.set(self.unclaim_failures.get() - 1);
+            return Err(ClaimError::Unavailable("pricing down".into()));
+        }
         let held = self.claims.borrow_mut().remove(id).unwrap_or_default();
         let mut promotions = self.promotions.borrow_mut();
         for line in held {
@@ -630,5 +535,9 @@ impl Host for FakeHost {
             }),
             _ => Err(TokenError::Invalid),
         }
+    }
+
+    fn setting(&self, key: &str) -> Option<String> {
+        self.settings.borrow().get(key).cloned()
     }
 }

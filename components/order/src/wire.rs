@@ -1,8 +1,8 @@
 //! Orders as JSON: `{"id","status","items":[{"sku","qty","unit_price",
-//! "total"}],"total","currency","created_at","shard"}`, times in RFC 3339
-//! UTC.
+//! "total"}],"total","currency","created_at","cancelled_at","shard"}`,
+//! times in RFC 3339 UTC (`cancelled_at` null unless a cancel was decided).
 
-use crate::store::{CONFIRMED, Order};
+use crate::store::Order;
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -14,6 +14,7 @@ pub struct OrderJson<'a> {
     total: i64,
     currency: &'a str,
     created_at: String,
+    cancelled_at: Option<String>,
     shard: u32,
 }
 
@@ -29,7 +30,7 @@ impl<'a> From<&'a Order> for OrderJson<'a> {
     fn from(order: &'a Order) -> OrderJson<'a> {
         OrderJson {
             id: &order.id,
-            status: CONFIRMED,
+            status: order.status.as_str(),
             items: order
                 .items
                 .iter()
@@ -43,6 +44,7 @@ impl<'a> From<&'a Order> for OrderJson<'a> {
             total: order.total,
             currency: &order.currency,
             created_at: rfc3339(order.created_at),
+            cancelled_at: order.cancelled_at.map(rfc3339),
             shard: order.shard,
         }
     }

@@ -1,25 +1,47 @@
-//! `/admin/components`: list versions, deploy, roll back.
+//! `/admin/components`: list versions, deploy, roll back — for every node
+//! running the service (see [`crate::swap`]).
 
 use super::Admin;
 use super::reply::{Reply, error};
-use crate::service::{Service, Version};
-use crate::swap::{SwapError, rfc3339};
+use crate::desired::Serving;
+use crate::service::Service;
+use crate::swap::{Rollout, SwapError, rfc3339};
 use bytes::Bytes;
 use http::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 impl Admin {
-    /// Every version of every service of this node, oldest first.
-    pub(super) fn list_components(&self) -> Reply {
+    /// Every version of every service of this node, oldest first: whether
+    /// it is the desired active one, and which live nodes serve it.
+    pub(super) async fn list_components(&self) -> Reply {
         let mut list = Vec::new();
         for (name, service) in &self.services {
-            let active = service.current().number;
-            for version in service.versions() {
-                let mut entry = describe(name, &version);
-                entry["active"] = json!(version.number == active);
-                list.push(entry);
+            let (desired, nodes) = match self.deployer.status(service).await {
+                Ok(status) => status,
+                Err(e) => return storage(e),
+            };
+            let builtin = service.versions().first().map(|v| v.digest.clone());
+            let versions = std::iter::once((1, builtin.unwrap_or_default(), None)).chain(
+                desired
+                    .versions
+                    .iter()
+                    .map(|v| (v.number, v.digest.clone(), Some(v.loaded_at))),
+            );
+            for (number, digest, loaded_at) in versions {
+                let loaded_at = loaded_at
+                    .map(|secs| UNIX_EPOCH + Duration::from_secs(secs))
+                    .or_else(|| service.versions().first().map(|v| v.loaded_at))
+                    .map(rfc3339);
+                list.push(json!({
+                    "service": name,
+                    "version": number,
+                    "digest": digest,
+                    "loaded_at": loaded_at,
+                    "active": number == desired.active,
+                    "nodes": serving(&nodes, number),
+                }));
             }
         }
         Reply::json(StatusCode::OK, &list)
@@ -32,8 +54,8 @@ impl Admin {
         };
         let started = Instant::now();
         match self.deployer.deploy(service, bytes.to_vec()).await {
-            Ok(version) => {
-                let mut body = describe(name, &version);
+            Ok(rollout) => {
+                let mut body = describe(name, &rollout);
                 body["swap_ms"] = json!(started.elapsed().as_secs_f64() * 1e3);
                 Reply::json(StatusCode::OK, &body)
             }
@@ -41,13 +63,13 @@ impl Admin {
         }
     }
 
-    pub(super) fn rollback(&self, name: &str) -> Reply {
+    pub(super) async fn rollback(&self, name: &str) -> Reply {
         let service = match self.service(name) {
             Ok(service) => service,
             Err(reply) => return reply,
         };
-        match self.deployer.rollback(service) {
-            Ok(version) => Reply::json(StatusCode::OK, &describe(name, &version)),
+        match self.deployer.rollback(service).await {
+            Ok(rollout) => Reply::json(StatusCode::OK, &describe(name, &rollout)),
             Err(e) => swap_error(e),
         }
     }
@@ -63,12 +85,27 @@ impl Admin {
     }
 }
 
-fn describe(service: &str, version: &Version) -> Value {
+/// The live nodes serving version `number`.
+fn serving(nodes: &[Serving], number: u32) -> Vec<&str> {
+    nodes
+        .iter()
+        .filter(|n| n.version == number)
+        .map(|n| n.node.as_str())
+        .collect()
+}
+
+/// A deploy's or rollback's answer: the version, every live node with the
+/// version it serves, and those not on it yet (`converged` false).
+fn describe(service: &str, rollout: &Rollout) -> Value {
+    let version = &rollout.version;
     json!({
         "service": service,
         "version": version.number,
         "digest": version.digest,
         "loaded_at": rfc3339(version.loaded_at),
+        "nodes": rollout.nodes.iter().map(|n| json!({"node": n.node, "version": n.version})).collect::<Vec<_>>(),
+        "behind": rollout.behind,
+        "converged": rollout.behind.is_empty(),
     })
 }
 
@@ -79,4 +116,12 @@ fn swap_error(e: SwapError) -> Reply {
         SwapError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage"),
     };
     error(status, code, e.to_string())
+}
+
+fn storage(e: anyhow::Error) -> Reply {
+    error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "storage",
+        format!("reading the desired state failed: {e:#}"),
+    )
 }

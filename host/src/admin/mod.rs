@@ -30,7 +30,7 @@ const MAX_BODY_BYTES: usize = crate::swap::MAX_COMPONENT_BYTES;
 /// What the admin API acts on.
 pub struct Admin {
     pub services: BTreeMap<String, Arc<Service>>,
-    pub deployer: Deployer,
+    pub deployer: Arc<Deployer>,
     /// Present when this node runs pricing.
     pub rules: Option<Arc<RuleRegistry>>,
     pub keys: Arc<TokenKeys>,
@@ -65,19 +65,21 @@ impl Admin {
         let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
         let body = || read_body(request.into_body());
         match (&method, segments.as_slice()) {
-            (&Method::GET, ["admin", "components"]) => self.list_components(),
+            (&Method::GET, ["admin", "components"]) => self.list_components().await,
             (&Method::PUT, ["admin", "components", service]) => match body().await {
                 Ok(bytes) => self.deploy(service, bytes).await,
                 Err(reply) => reply,
             },
-            (&Method::POST, ["admin", "components", service, "rollback"]) => self.rollback(service),
+            (&Method::POST, ["admin", "components", service, "rollback"]) => {
+                self.rollback(service).await
+            }
             (&Method::GET, ["admin", "tenants", tenant, "pricing-rule"]) => self.get_rule(tenant),
             (&Method::PUT, ["admin", "tenants", tenant, "pricing-rule"]) => match body().await {
                 Ok(bytes) => self.put_rule(tenant, bytes).await,
                 Err(reply) => reply,
             },
             (&Method::DELETE, ["admin", "tenants", tenant, "pricing-rule"]) => {
-                self.delete_rule(tenant)
+                self.delete_rule(tenant).await
             }
             (
                 _,

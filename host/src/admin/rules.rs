@@ -32,12 +32,12 @@ impl Admin {
         }
     }
 
-    pub(super) fn delete_rule(&self, tenant: &str) -> Reply {
+    pub(super) async fn delete_rule(&self, tenant: &str) -> Reply {
         let registry = match self.registry() {
             Ok(registry) => registry,
             Err(reply) => return reply,
         };
-        match registry.remove(tenant) {
+        match registry.remove(tenant).await {
             Ok(true) => Reply::empty(StatusCode::NO_CONTENT),
             Ok(false) => no_rule(tenant),
             Err(e) => rejected(e),

@@ -15,6 +15,7 @@ pub mod limits;
 mod metrics;
 mod registry;
 mod sandbox;
+pub mod shared;
 
 pub use metrics::RuleMetrics;
 pub use registry::{Rejected, RuleRegistry};

@@ -1,9 +1,12 @@
 //! The tenants' rules: uploaded, checked, kept in the data dir (one file per
-//! tenant, so they survive a restart) and run on request.
+//! tenant, so they survive a restart) and, on a pricing node, in pricing's
+//! database for every other pricing node ([`super::shared`]); run on
+//! request.
 
 use super::limits::{Budget, MAX_COMPONENT_BYTES, MAX_CONCURRENT_RUNS, MAX_MEMORY_BYTES, TICK};
 use super::metrics::RuleMetrics;
 use super::sandbox::{Outcome, Rule, RuleInput, RuleState};
+use super::shared::RuleStore;
 use crate::engine::{digest, spawn_epoch_ticker};
 use crate::files::write_atomically;
 use anyhow::{Context as _, Result};
@@ -37,6 +40,8 @@ pub struct RuleRegistry {
     linker: Linker<RuleState>,
     dir: Option<PathBuf>,
     rules: RwLock<HashMap<String, Arc<Rule>>>,
+    /// Pricing's database, shared with the other pricing nodes.
+    shared: std::sync::OnceLock<RuleStore>,
     /// One permit per instance slot of the pool: runs beyond it wait.
     slots: tokio::sync::Semaphore,
     budget: Budget,
@@ -82,6 +87,7 @@ impl RuleRegistry {
             engine,
             dir: dir.map(Path::to_path_buf),
             rules: RwLock::default(),
+            shared: std::sync::OnceLock::new(),
             slots: tokio::sync::Semaphore::new(MAX_CONCURRENT_RUNS as usize),
             budget,
             metrics: RuleMetrics::default(),
@@ -106,6 +112,55 @@ impl RuleRegistry {
         Ok(registry)
     }
 
+    /// Shares the rules through `store` from now on: the rules this node
+    /// kept alone (from before they were shared) are published, then the
+    /// registry is brought to the store.
+    pub async fn attach(&self, store: RuleStore) -> Result<()> {
+        let known: Vec<String> = store.list().await?.into_iter().map(|(t, _)| t).collect();
+        let local: Vec<(String, Arc<Rule>)> = self
+            .read()
+            .iter()
+            .filter(|(tenant, _)| !known.contains(tenant))
+            .map(|(t, r)| (t.clone(), r.clone()))
+            .collect();
+        for (tenant, rule) in local {
+            if let Some(bytes) = self.stored_bytes(&tenant) {
+                store.put(&tenant, &rule.digest, &bytes).await?;
+            }
+        }
+        let _ = self.shared.set(store);
+        self.sync().await.map(drop)
+    }
+
+    /// Brings this node's rules to the shared store: loads those whose
+    /// digest changed, drops those removed. How many changed.
+    pub async fn sync(&self) -> Result<usize> {
+        let Some(store) = self.shared.get() else {
+            return Ok(0);
+        };
+        let mut changed = 0;
+        for (tenant, digest) in store.list().await? {
+            if self.digest(&tenant) == digest {
+                continue;
+            }
+            match digest {
+                None => self.drop_local(&tenant).map_err(anyhow::Error::from)?,
+                Some(digest) => {
+                    // Changed again since the list: the next round has it.
+                    let Some(bytes) = store.bytes(&tenant, &digest).await? else {
+                        continue;
+                    };
+                    let rule = self.load(&tenant, &bytes).await?;
+                    self.keep_local(&tenant, &bytes).map_err(anyhow::Error::from)?;
+                    self.insert(&tenant, rule);
+                }
+            }
+            tracing::info!(%tenant, "tenant rule synced");
+            changed += 1;
+        }
+        Ok(changed)
+    }
+
     /// Checks, stores and activates `tenant`'s rule; returns its digest.
     pub async fn put(&self, tenant: &str, bytes: Vec<u8>) -> Result<String, Rejected> {
         if !valid_tenant(tenant) {
@@ -113,20 +168,48 @@ impl RuleRegistry {
         }
         let rule = self.load(tenant, &bytes).await?;
         let digest = rule.digest.clone();
-        if let Some(dir) = &self.dir {
-            write_atomically(&dir.join(format!("{tenant}.wasm")), &bytes)
+        if let Some(store) = self.shared.get() {
+            store
+                .put(tenant, &digest, &bytes)
+                .await
                 .map_err(|e| Rejected::Storage(format!("{e:#}")))?;
         }
+        self.keep_local(tenant, &bytes)?;
         self.insert(tenant, rule);
         tracing::info!(%tenant, %digest, "tenant rule active");
         Ok(digest)
     }
 
     /// Removes `tenant`'s rule; false if it had none.
-    pub fn remove(&self, tenant: &str) -> Result<bool, Rejected> {
+    pub async fn remove(&self, tenant: &str) -> Result<bool, Rejected> {
         if !valid_tenant(tenant) {
             return Err(Rejected::BadTenant);
         }
+        let had = self.digest(tenant).is_some();
+        if had && let Some(store) = self.shared.get() {
+            store
+                .delete(tenant)
+                .await
+                .map_err(|e| Rejected::Storage(format!("{e:#}")))?;
+        }
+        self.drop_local(tenant)?;
+        if had {
+            tracing::info!(%tenant, "tenant rule removed");
+        }
+        Ok(had)
+    }
+
+    /// Writes `tenant`'s rule file, if rules are kept on disk.
+    fn keep_local(&self, tenant: &str, bytes: &[u8]) -> Result<(), Rejected> {
+        if let Some(dir) = &self.dir {
+            write_atomically(&dir.join(format!("{tenant}.wasm")), bytes)
+                .map_err(|e| Rejected::Storage(format!("{e:#}")))?;
+        }
+        Ok(())
+    }
+
+    /// Forgets `tenant`'s rule here: its file and the loaded rule.
+    fn drop_local(&self, tenant: &str) -> Result<(), Rejected> {
         if let Some(dir) = &self.dir {
             let path = dir.join(format!("{tenant}.wasm"));
             match std::fs::remove_file(&path) {
@@ -135,11 +218,14 @@ impl RuleRegistry {
                 Err(e) => return Err(Rejected::Storage(format!("{}: {e}", path.display()))),
             }
         }
-        let removed = self.write().remove(tenant).is_some();
-        if removed {
-            tracing::info!(%tenant, "tenant rule removed");
-        }
-        Ok(removed)
+        self.write().remove(tenant);
+        Ok(())
+    }
+
+    /// The bytes of `tenant`'s rule file, if kept on disk.
+    fn stored_bytes(&self, tenant: &str) -> Option<Vec<u8>> {
+        let dir = self.dir.as_ref()?;
+        std::fs::read(dir.join(format!("{tenant}.wasm"))).ok()
     }
 
     /// The digest of `tenant`'s rule, if it has one.

@@ -1,7 +1,8 @@
 //! Fault injection for linked calls, after Envoy's fault filter: a fixed
 //! delay before every call, and a share of calls failed outright (as the
 //! callee's `unavailable` error), both per callee service, optionally only
-//! for some callers (Envoy's `downstream_nodes`).
+//! for some callers (Envoy's `downstream_nodes`) and some functions (e.g.
+//! only `stock.confirm`, to hold an order between reserve and confirm).
 
 use serde::Deserialize;
 use std::time::Duration;
@@ -16,6 +17,8 @@ pub struct LinkFaults {
     pub error_rate: f64,
     /// Only calls from these services (e.g. `["order"]`); empty: from all.
     pub callers: Vec<String>,
+    /// Only calls of these functions (e.g. `["stock.confirm"]`); empty: all.
+    pub functions: Vec<String>,
 }
 
 impl LinkFaults {
@@ -42,8 +45,12 @@ impl LinkFaults {
     }
 
     /// Waits the configured delay, then fails the call with the configured
-    /// probability (`Err` carries the message for the callee's error).
-    pub async fn inject(&self, service: &str) -> Result<(), String> {
+    /// probability (`Err` carries the message for the callee's error), if
+    /// `function` (`interface.function`) is one the faults apply to.
+    pub async fn inject(&self, service: &str, function: &str) -> Result<(), String> {
+        if !self.functions.is_empty() && !self.functions.iter().any(|f| f == function) {
+            return Ok(());
+        }
         if self.delay_ms > 0 {
             tokio::time::sleep(Duration::from_millis(self.delay_ms)).await;
         }
@@ -61,15 +68,15 @@ mod tests {
     #[tokio::test]
     async fn delay_then_error_rate() {
         let none = LinkFaults::default();
-        assert_eq!(none.inject("catalog").await, Ok(()));
+        assert_eq!(none.inject("catalog", "stock.check").await, Ok(()));
 
         let always = LinkFaults {
             delay_ms: 30,
             error_rate: 1.0,
-            callers: Vec::new(),
+            ..LinkFaults::default()
         };
         let start = std::time::Instant::now();
-        let error = always.inject("catalog").await.unwrap_err();
+        let error = always.inject("catalog", "stock.check").await.unwrap_err();
         assert!(start.elapsed() >= Duration::from_millis(30));
         assert!(error.contains("catalog"), "{error}");
         assert!(always.validate().is_ok());
@@ -93,5 +100,13 @@ mod tests {
         let faults: LinkFaults = toml::from_str("delay_ms = 5\ncallers = [\"order\"]").unwrap();
         assert_eq!(faults.for_caller("order").delay_ms, 5);
         assert_eq!(faults.for_caller("pricing"), LinkFaults::default());
+    }
+
+    #[tokio::test]
+    async fn only_for_the_listed_functions() {
+        let faults: LinkFaults =
+            toml::from_str("error_rate = 1.0\nfunctions = [\"stock.confirm\"]").unwrap();
+        assert!(faults.inject("catalog", "stock.confirm").await.is_err());
+        assert_eq!(faults.inject("catalog", "stock.reserve").await, Ok(()));
     }
 }

@@ -31,7 +31,7 @@ macro_rules! call_linked {
      ok = $ok:expr, |$guest:ident, $a:ident| $call:expr) => {{
         let link: &Link = $link;
         let name = link.service_name();
-        link.faults.inject(name).await.map_err($unavailable)?;
+        link.faults.inject(name, $function).await.map_err($unavailable)?;
         match &link.callee {
             Callee::Remote(remote) => remote.call($function, &($(&$arg,)*), $unavailable).await,
             Callee::Local(service) => {
@@ -80,6 +80,18 @@ impl Link {
             stock::Error::Unavailable,
             ok = Into::into,
             |guest, a| guest.call_reserve(a, id, lines.into_iter().map(Into::into).collect())
+        )
+    }
+
+    pub async fn confirm(&self, id: String) -> Result<(), stock::Error> {
+        call_linked!(
+            self,
+            "stock.confirm",
+            (id),
+            stock_export,
+            stock::Error::Unavailable,
+            ok = Into::into,
+            |guest, a| guest.call_confirm(a, id)
         )
     }
 
@@ -179,6 +191,15 @@ impl<T> stock::HostWithStore<T> for LinksCapability {
     ) -> Result<(), stock::Error> {
         let link = link(accessor, "stock", stock::Error::Unavailable)?;
         link.reserve(reservation_id, lines).await
+    }
+
+    #[tracing::instrument(name = "stock.confirm", skip_all)]
+    async fn confirm(
+        accessor: &Accessor<T, Self>,
+        reservation_id: String,
+    ) -> Result<(), stock::Error> {
+        let link = link(accessor, "stock", stock::Error::Unavailable)?;
+        link.confirm(reservation_id).await
     }
 
     #[tracing::instrument(name = "stock.release", skip_all)]

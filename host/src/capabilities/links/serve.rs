@@ -58,6 +58,7 @@ async fn dispatch(
     Some(match function {
         "stock.check" => run(args, |(sku,)| link.check(sku)).await,
         "stock.reserve" => run(args, |(id, lines)| link.reserve(id, lines)).await,
+        "stock.confirm" => run(args, |(id,)| link.confirm(id)).await,
         "stock.release" => run(args, |(id,)| link.release(id)).await,
         "quote.quote" => run(args, |(sku, qty, tenant)| link.quote(sku, qty, tenant)).await,
         "quote.claim" => run(args, |(id, lines)| link.claim(id, lines)).await,

@@ -87,3 +87,33 @@ impl std::fmt::Display for Dialect {
         })
     }
 }
+
+impl From<&str> for Value {
+    fn from(text: &str) -> Self {
+        Value::Text(text.to_string())
+    }
+}
+
+impl From<String> for Value {
+    fn from(text: String) -> Self {
+        Value::Text(text)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(n: i64) -> Self {
+        Value::Integer(n)
+    }
+}
+
+impl Value {
+    /// The text in this value: TEXT, or bytes that are UTF-8 (MySQL reports
+    /// columns with a binary collation, such as `utf8mb4_bin`, as bytes).
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Value::Text(text) => Some(text),
+            Value::Blob(bytes) => std::str::from_utf8(bytes).ok(),
+            _ => None,
+        }
+    }
+}

@@ -29,7 +29,10 @@ async fn cluster(order_extra: &str) -> Cluster {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn orders_reserve_and_quote_across_nodes_at_the_catalog_price() {
-    let faults = "[services.catalog.faults]\ndelay_ms = 200\ncallers = [\"order\"]\n[services.pricing.faults]\ndelay_ms = 200\n";
+    // Only the reservation and the quote are slowed (not the confirm that
+    // follows them), so that their overlap shows.
+    let faults = "[services.catalog.faults]\ndelay_ms = 200\nfunctions = [\"stock.reserve\"]\n\
+                  [services.pricing.faults]\ndelay_ms = 200\nfunctions = [\"quote.quote\"]\n";
     let c = cluster(faults).await;
     let customer = token_for(&format!("ada-{}", unique()), "customer", "default");
 

@@ -1,7 +1,8 @@
 //! compose.yaml as a user relies on it, read without Docker: every service
 //! runs on some node (catalog on two), replicas share one real database,
-//! every database a node names exists, the gateway is reachable, and the
-//! nodes share the cluster secret and Consul and advertise their own address.
+//! every database a node names exists, the gateway is reachable, the nodes
+//! share the cluster secret and Consul and advertise their own address, and
+//! no secret has a fallback an attacker could know.
 
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -257,4 +258,39 @@ fn urls_name_their_host_and_database() {
         host_and_database("mysql://root@mysql/x?ssl-mode=disabled"),
         ("mysql", "x")
     );
+}
+
+/// `${NAME:?message}`: compose refuses to start while NAME is unset.
+fn required(value: &str, name: &str) -> bool {
+    value.starts_with(&format!("${{{name}:?"))
+}
+
+#[test]
+fn secrets_have_no_fallback_and_consul_needs_a_token() {
+    let compose = compose();
+    for (name, node) in compose.nodes() {
+        for secret in ["SLUICE_JWT_SECRET", "SLUICE_CONSUL_TOKEN"] {
+            let value = node.environment.get(secret).map(String::as_str);
+            assert!(
+                value.is_some_and(|v| required(v, secret)),
+                "{name}: {secret} must be required, not {value:?}"
+            );
+        }
+        if let Some(password) = node.environment.get("SLUICE_ADMIN_PASSWORD") {
+            assert!(
+                required(password, "SLUICE_ADMIN_PASSWORD"),
+                "{name}: the admin password has a default: {password}"
+            );
+        }
+    }
+    let consul = &compose.services["consul"];
+    let hcl = consul.command.join(" ");
+    assert!(
+        hcl.contains("enabled = true") && hcl.contains("default_policy = \"deny\""),
+        "Consul runs with ACLs, deny by default: {hcl}"
+    );
+    assert!(hcl.contains("${SLUICE_CONSUL_TOKEN:?"), "{hcl}");
+    for port in &consul.ports {
+        assert!(port.starts_with("127.0.0.1:"), "Consul is published on loopback only: {port}");
+    }
 }

@@ -390,7 +390,10 @@ async fn concurrent_orders_never_oversell_or_lose_an_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn stock_and_price_calls_overlap() {
-    let faults = "[services.catalog.faults]\ndelay_ms = 200\ncallers = [\"order\"]\n[services.pricing.faults]\ndelay_ms = 200\n";
+    // Only the reservation and the quote are slowed (not the confirm that
+    // follows them), so that their overlap shows.
+    let faults = "[services.catalog.faults]\ndelay_ms = 200\nfunctions = [\"stock.reserve\"]\n\
+                  [services.pricing.faults]\ndelay_ms = 200\nfunctions = [\"quote.quote\"]\n";
     let (p, _pg, _my) = platform(faults).await;
     let token = customer("slow");
     let placed = order(&p, &token, json!([{"sku": "COF-ESP-001", "qty": 1}]), None).await;

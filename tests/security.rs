@@ -93,3 +93,56 @@ async fn connections_past_the_cap_wait_until_one_closes() {
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
+
+/// Three login attempts a minute per client, and who may say who the
+/// client is.
+fn login_platform(trusted: &str) -> Platform {
+    Platform::start(Options {
+        config: format!(
+            "[server]\ntrusted_proxies = {trusted}\n\
+             [services.account.rate_limits.login-client]\nlimit = 3\nperiod_ms = 60000\n"
+        ),
+        ..Options::default()
+    })
+}
+
+/// Four wrong logins sent straight to the account port, each claiming
+/// another client in `x-forwarded-for`: the statuses.
+async fn spoofed_logins(p: &Platform) -> Vec<u16> {
+    let url = format!("{}/api/accounts/login", p.services["account"]);
+    let mut statuses = Vec::new();
+    for n in 0..4 {
+        let reply = p
+            .client
+            .post(&url)
+            .header("x-forwarded-for", format!("203.0.113.{n}"))
+            .json(&serde_json::json!({"email": "nobody@example.com", "password": "guess"}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(reply.status().as_u16());
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn a_client_cannot_choose_the_address_its_login_limit_is_keyed_by() {
+    // Nobody is a trusted proxy: the account port keys clients by the TCP
+    // peer, whatever x-forwarded-for says, so the fourth attempt is 429.
+    let strict = login_platform("[]");
+    assert_eq!(spoofed_logins(&strict).await, [401, 401, 401, 429]);
+    // By default loopback (where `sluice up`'s gateway dials from) is
+    // trusted, so there the forwarded address counts.
+    let local = login_platform("[\"127.0.0.1\", \"::1\"]");
+    assert_eq!(spoofed_logins(&local).await, [401, 401, 401, 401]);
+}
+
+#[test]
+fn a_cluster_node_refuses_a_missing_or_short_secret() {
+    use support::cluster::{Node, free_port, serve_args};
+    let args = serve_args(&[("catalog", free_port())]);
+    let short = [("SLUICE_JWT_SECRET".to_string(), "too-short".to_string())];
+    let (code, stderr) = Node::refused(&args, "", &short);
+    assert_ne!(code, 0, "{stderr}");
+    assert!(stderr.contains("is 9 bytes; it must be at least 32"), "{stderr}");
+}

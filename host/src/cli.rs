@@ -16,9 +16,12 @@ Environment:
   SLUICE_<SERVICE>_DATABASE_URL a service's database: sqlite://…, postgres://…, mysql://…
   SLUICE_<SERVICE>_SHARDS       a sharded service's databases, comma-separated (SLUICE_ORDER_SHARDS)
   SLUICE_CONSUL_ADDR            find other nodes through Consul, e.g. http://127.0.0.1:8500
+  SLUICE_CONSUL_TOKEN           the Consul ACL token (X-Consul-Token) this node uses
   SLUICE_ADVERTISE_IP           the IP other nodes dial this node's services at
   SLUICE_REDIS_URL              use Redis for the cache capability
-  SLUICE_JWT_SECRET             token signing secret (default: generated into the data dir)
+  SLUICE_JWT_SECRET             the cluster secret that signs tokens, at least 32 bytes, the same
+                                on every node (required by `serve` and `gateway`; `up` makes
+                                its own in the data dir)
   SLUICE_ADMIN_EMAIL, SLUICE_ADMIN_PASSWORD
                                 at start-up, create (or keep) this admin account
   SLUICE_ADMIN_URL, SLUICE_TOKEN
@@ -127,7 +130,7 @@ fn admin_from_env() -> Option<(String, String)> {
 
 /// Runs the command line until the command ends or SIGINT/SIGTERM.
 pub async fn main(cli: Cli) -> Result<()> {
-    let (node, services, gateway) = match cli.command {
+    let (node, services, gateway, standalone) = match cli.command {
         Command::Run { file, addr } => return crate::run::run(&file, addr, stop_signal()).await,
         Command::Deploy {
             service,
@@ -135,9 +138,9 @@ pub async fn main(cli: Cli) -> Result<()> {
             admin,
         } => return admin.deploy(&service, &file).await,
         Command::Rollback { service, admin } => return admin.rollback(&service).await,
-        Command::Up(node) => (node, available_services(), true),
-        Command::Serve { services, node } => (node, services, false),
-        Command::Gateway(node) => (node, vec![], true),
+        Command::Up(node) => (node, available_services(), true, true),
+        Command::Serve { services, node } => (node, services, false, false),
+        Command::Gateway(node) => (node, vec![], true, false),
     };
     let config = node.config()?;
     let node = start(
@@ -146,6 +149,7 @@ pub async fn main(cli: Cli) -> Result<()> {
             services,
             gateway,
             admin: admin_from_env(),
+            standalone,
         },
     )
     .await?;

@@ -111,7 +111,12 @@ fn default_policies(service: &str) -> BTreeMap<String, PolicyConfig> {
     let per_minute = |limit| PolicyConfig::new(limit, std::time::Duration::from_secs(60));
     match service {
         "account" => BTreeMap::from([
+            // Refused past it (429): one client's attempts, on any account.
             ("login-client".to_string(), per_minute(30)),
+            // Refused past it: one client's attempts on one account.
+            ("login-account-client".to_string(), per_minute(5)),
+            // Past it, attempts on the account wait (up to 2 s) rather
+            // than being refused, so nobody can lock an account out.
             ("login-account".to_string(), per_minute(5)),
             ("register-client".to_string(), per_minute(20)),
         ]),
@@ -175,6 +180,9 @@ impl Config {
         if let Some(addr) = var("SLUICE_CONSUL_ADDR") {
             self.discovery.backend = crate::discovery::DiscoveryBackend::Consul;
             self.discovery.consul.address = addr;
+        }
+        if let Some(token) = var("SLUICE_CONSUL_TOKEN") {
+            self.discovery.consul.token = Some(token);
         }
         if let Some(secret) = var("SLUICE_JWT_SECRET") {
             self.token.secret = Some(secret.into());

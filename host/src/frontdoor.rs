@@ -6,12 +6,14 @@
 //! service's typed exports (`links::CALL_PREFIX`).
 
 use crate::capabilities::links::{CALL_PREFIX, MAX_CALL_BYTES, answer_call};
-use crate::http_server::ServerLimits;
+use crate::http_server::{Peer, ServerLimits};
 use crate::service::Service;
 use crate::state::ComponentState;
 use anyhow::Result;
 use bytes::Bytes;
+use http::HeaderValue;
 use http_body_util::{BodyExt, Full};
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -23,6 +25,8 @@ use wasmtime_wasi_http::WasiBody;
 use wasmtime_wasi_http::handler::{
     HandlerState, Instance, ProxyHandler, ShouldAccept, WorkerExpiration, WorkerState, WorkerStatus,
 };
+
+const X_FORWARDED_FOR: &str = "x-forwarded-for";
 
 /// Answered by the host itself (never the component): the health check
 /// discovery backends such as Consul call on every service port.
@@ -40,11 +44,29 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
     let handler = ProxyHandler::new(ServiceHandler { service });
-    crate::http_server::serve("front door", listener, &limits, shutdown, move |request| {
+    let trusted: Arc<[IpAddr]> = limits.trusted_proxies.clone().into();
+    crate::http_server::serve("front door", listener, &limits, shutdown, move |mut request| {
         let handler = handler.clone();
+        set_client(&mut request, &trusted);
         async move { handle(&handler, request).await }
     })
     .await
+}
+
+/// Leaves `x-forwarded-for` to the component as a trusted proxy (the
+/// gateway, which overwrites it with the client's address) sent it, and
+/// replaces it with the TCP peer's address for anyone else: the client
+/// address a component keys rate limits by is never the client's choice.
+fn set_client<B>(request: &mut hyper::Request<B>, trusted: &[IpAddr]) {
+    let Some(Peer(peer)) = request.extensions().get::<Peer>().copied() else {
+        return;
+    };
+    let headers = request.headers_mut();
+    if trusted.contains(&peer.ip()) && headers.contains_key(X_FORWARDED_FOR) {
+        return;
+    }
+    let peer = HeaderValue::from_str(&peer.ip().to_string()).expect("an address is a header value");
+    headers.insert(X_FORWARDED_FOR, peer);
 }
 
 async fn handle(

@@ -12,6 +12,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde::Deserialize;
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -32,7 +33,17 @@ pub struct ServerLimits {
     /// Not waited with embedded or static discovery, whose peers never
     /// learn of the deregistration.
     pub drain_ms: u64,
+    /// Peers whose `x-forwarded-for` is believed (the gateway's addresses).
+    /// For anyone else the service ports replace that header with the TCP
+    /// peer's address, so a client talking to a service port directly
+    /// cannot choose the address its rate limits are keyed by. Default:
+    /// loopback, where `sluice up`'s gateway dials from.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
+
+/// The TCP peer of a connection, in every request's extensions.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub SocketAddr);
 
 impl Default for ServerLimits {
     fn default() -> Self {
@@ -40,6 +51,10 @@ impl Default for ServerLimits {
             header_read_timeout_ms: 10_000,
             max_connections: 4_096,
             drain_ms: 1_000,
+            trusted_proxies: vec![
+                std::net::Ipv4Addr::LOCALHOST.into(),
+                std::net::Ipv6Addr::LOCALHOST.into(),
+            ],
         }
     }
 }
@@ -81,8 +96,8 @@ where
         let Some((accepted, permit)) = accepted else {
             break;
         };
-        let stream = match accepted {
-            Ok((stream, _)) => stream,
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
             Err(e) => {
                 tracing::warn!(server = what, "accept failed: {e}");
                 continue;
@@ -94,7 +109,8 @@ where
         let handle = handle.clone();
         let connection = http.serve_connection(
             TokioIo::new(stream),
-            hyper::service::service_fn(move |request| {
+            hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+                request.extensions_mut().insert(Peer(peer));
                 let response = handle(request);
                 async move { Ok::<_, Infallible>(response.await) }
             }),

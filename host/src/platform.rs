@@ -37,6 +37,9 @@ pub struct NodeOptions {
     pub gateway: bool,
     /// `SLUICE_ADMIN_EMAIL` / `SLUICE_ADMIN_PASSWORD`, when both are set.
     pub admin: Option<(String, String)>,
+    /// A platform in one process (`sluice up`): it may make its own token
+    /// secret; a node of a cluster must be given the cluster's.
+    pub standalone: bool,
 }
 
 /// A started node. Dropping it does not stop it: call `shutdown`.
@@ -77,6 +80,10 @@ fn listen_addrs(config: &Config, options: &NodeOptions) -> Vec<(String, SocketAd
 /// listening before the gateway starts taking requests.
 pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
     config.validate()?;
+    crate::capabilities::token::check_cluster_secret(
+        config.token.secret.as_ref(),
+        options.standalone,
+    )?;
     crate::preflight::check_addrs_free(&listen_addrs(&config, &options))?;
     let lock = crate::preflight::lock_data_dir(&config.data_dir)?;
     let (stop, stopped) = watch::channel(false);

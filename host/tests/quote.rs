@@ -56,6 +56,7 @@ impl Pricing {
                 services: vec!["catalog".into(), "pricing".into()],
                 gateway: false,
                 admin: None,
+                standalone: true,
             },
         )
         .await

@@ -40,6 +40,7 @@ impl Catalog {
                 services: vec!["catalog".into()],
                 gateway: false,
                 admin: None,
+                standalone: true,
             },
         )
         .await

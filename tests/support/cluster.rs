@@ -68,6 +68,14 @@ impl Node {
         self.child.as_ref().expect("running").id()
     }
 
+    /// SIGTERM, then waits for the node to exit: it drains first.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            unsafe_sigterm(child.id());
+            let _ = child.wait();
+        }
+    }
+
     /// SIGKILL: the node dies at once, mid-request.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

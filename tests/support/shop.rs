@@ -141,7 +141,7 @@ shards = ["{shard0}", "{shard1}"]
 }
 
 impl Cluster {
-    /// Starts catalog node `n` again, on its port (after a kill).
+    /// Starts catalog node `n` again, on its port (after a kill or a stop).
     pub fn restart_catalog(&mut self, n: usize) {
         let port = self.ports["catalog"][n];
         self.catalog[n] = Node::start(&serve_args(&[("catalog", port)]), &self.config, &[]);

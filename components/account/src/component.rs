@@ -17,6 +17,7 @@ use crate::reply::Reply;
 use exports::sluice::platform::{accounts, schema};
 use exports::wasi::http::handler;
 use sluice::platform::{clock, log, rate_limit, sql, token, token_issuer};
+use wasi::clocks::monotonic_clock;
 use wasi::http::types::{ErrorCode, Fields, Method, Request, Response};
 use wit_bindgen::StreamReader;
 
@@ -204,6 +205,12 @@ impl ports::Host for Imports {
             Err(rate_limit::Error::NoSuchPolicy(p)) => Err(RateLimitError::NoSuchPolicy(p)),
             Err(rate_limit::Error::CostExceedsBurst(c)) => Err(RateLimitError::CostExceedsBurst(c)),
         }
+    }
+
+    /// The async `wait-for` of `wasi:clocks/monotonic-clock@0.3.0`: the
+    /// task waits, nothing spins or blocks.
+    async fn sleep_ms(&self, ms: u64) {
+        monotonic_clock::wait_for(ms.saturating_mul(1_000_000)).await;
     }
 
     fn issue_token(&self, subject: &str, role: &str, tenant: &str) -> Issued {

@@ -22,7 +22,13 @@ fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> R
     }
 }
 
-fn send(host: &FakeHost, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+pub(crate) fn send(
+    host: &FakeHost,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
     let reply = block_on(handle(host, request(method, path, headers, body)));
     assert_eq!(reply.header("content-type"), Some("application/json"));
     reply
@@ -32,11 +38,11 @@ fn post(host: &FakeHost, path: &str, body: Value) -> Reply {
     send(host, "POST", path, &[], body.to_string().as_bytes())
 }
 
-fn json_of(reply: &Reply) -> Value {
+pub(crate) fn json_of(reply: &Reply) -> Value {
     serde_json::from_slice(&reply.body).unwrap()
 }
 
-fn assert_error(reply: &Reply, status: u16, code: &str) {
+pub(crate) fn assert_error(reply: &Reply, status: u16, code: &str) {
     assert_eq!(
         reply.status,
         status,
@@ -46,7 +52,7 @@ fn assert_error(reply: &Reply, status: u16, code: &str) {
     assert_eq!(json_of(reply)["error"], code);
 }
 
-fn register(host: &FakeHost, email: &str, password: &str) -> Reply {
+pub(crate) fn register(host: &FakeHost, email: &str, password: &str) -> Reply {
     post(
         host,
         "/api/accounts/register",
@@ -54,7 +60,7 @@ fn register(host: &FakeHost, email: &str, password: &str) -> Reply {
     )
 }
 
-fn login(host: &FakeHost, email: &str, password: &str) -> Reply {
+pub(crate) fn login(host: &FakeHost, email: &str, password: &str) -> Reply {
     post(
         host,
         "/api/accounts/login",
@@ -222,8 +228,17 @@ fn login_issues_a_bearer_token_and_me_returns_the_account() {
     assert_eq!(checks[1], ("login-client".into(), "198.51.100.4".into(), 1));
     assert_eq!(
         checks[2],
+        (
+            "login-account-client".into(),
+            "carol@example.com|198.51.100.4".into(),
+            1
+        )
+    );
+    assert_eq!(
+        checks[3],
         ("login-account".into(), "carol@example.com".into(), 1)
     );
+    assert_eq!(checks.len(), 4);
 
     let auth = format!("Bearer {token}");
     let reply = send(
@@ -257,10 +272,16 @@ fn throttled_login_is_429_with_retry_after() {
     let host = FakeHost::new();
     register(&host, "erin@example.com", "password123");
 
-    host.limit("login-account", Ok(Decision::Limited(2_001)));
+    host.limit("login-account-client", Ok(Decision::Limited(2_001)));
     let reply = login(&host, "erin@example.com", "password123");
     assert_error(&reply, 429, "rate_limited");
     assert_eq!(reply.header("retry-after"), Some("3"));
+    let policies: Vec<_> = host.checks.borrow().iter().map(|c| c.0.clone()).collect();
+    assert_eq!(
+        policies[1..],
+        ["login-client", "login-account-client"],
+        "a refused attempt is not charged to the account"
+    );
 
     host.limit("login-client", Ok(Decision::Limited(10)));
     host.checks.borrow_mut().clear();

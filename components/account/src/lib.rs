@@ -32,4 +32,6 @@ mod component;
 #[cfg(test)]
 mod flow_tests;
 #[cfg(test)]
+mod login_throttle_tests;
+#[cfg(test)]
 mod testing;

@@ -1,5 +1,5 @@
 //! `POST /api/accounts/login`: password check and token issue, throttled
-//! per client and per account.
+//! per client and per (account, client), slowed down per account.
 
 use crate::body::{self, BodySource};
 use crate::errors::ApiError;
@@ -8,9 +8,13 @@ use crate::reply::Reply;
 use crate::wire::{self, LoginRequest, TokenView};
 use crate::{failure, password, store, throttle, validate};
 
-/// Charges the client's and the account's attempt budgets, then checks the
-/// password. An unknown email and a wrong password are the same 401, and
-/// both cost one argon2 verification.
+/// Charges the client's budget and the (account, client) budget, either of
+/// which refuses with 429; then the account's budget, which only delays
+/// ([`throttle::back_off`]) so that failing for an account from elsewhere
+/// never locks its owner out; then checks the password. An unknown email
+/// and a wrong password are the same 401, both charged to the account's
+/// budgets and both costing one argon2 verification, so the two stay
+/// indistinguishable in answer and in time.
 pub async fn login(
     host: &impl Host,
     client: &str,
@@ -24,7 +28,11 @@ pub async fn login(
         password::verify_dummy(&req.password);
         return Err(ApiError::InvalidCredentials);
     };
-    throttle::check(host, throttle::LOGIN_ACCOUNT, &email).await?;
+    let pair = throttle::account_client_key(&email, client);
+    throttle::check(host, throttle::LOGIN_ACCOUNT_CLIENT, &pair).await?;
+    // Only attempts that reach the password check are charged here: a
+    // refused one guesses nothing.
+    throttle::back_off(host, &email).await?;
 
     let found = store::find_by_email(host, &email)
         .await

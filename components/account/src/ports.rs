@@ -1,6 +1,6 @@
 //! What the service needs from its host, as plain Rust: mirrors of the WIT
-//! imports (`sql`, `rate-limit`, `token`, `clock`, `log`) that the wasm glue
-//! implements with the real imports and tests implement with fakes.
+//! imports (`sql`, `rate-limit`, `token`, `clock`, `log`) and a wait, that
+//! the wasm glue implements with the real imports and tests with fakes.
 #![allow(async_fn_in_trait)] // single-threaded wasm: no `Send` bound wanted
 
 /// A SQL parameter or column value (`sql.value`).
@@ -111,6 +111,10 @@ pub trait Host: Sql {
         key: &str,
         cost: u32,
     ) -> Result<Decision, RateLimitError>;
+    /// Waits `ms` milliseconds without spinning: the login back-off. Async
+    /// so that an async wait (`wasi:clocks/monotonic-clock.wait-for`) can
+    /// take the place of today's blocking one (see the glue) unchanged.
+    async fn sleep_ms(&self, ms: u64);
     /// Issues a token (`token.issue`).
     fn issue_token(&self, subject: &str, role: &str, tenant: &str) -> Issued;
     /// Verifies a token (`token.verify`).

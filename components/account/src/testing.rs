@@ -1,6 +1,7 @@
 //! An in-memory fake of the host for native tests: a tiny `accounts` table
-//! that understands exactly the statements of `store`, a scripted rate
-//! limiter, fake tokens, a fixed clock and a captured log.
+//! that understands exactly the statements of `store`, a rate limiter
+//! (scripted per policy, or counting per key), fake tokens, a fixed clock,
+//! recorded waits and a captured log.
 
 use crate::ports::*;
 use crate::store::{self, Account};
@@ -15,8 +16,17 @@ pub struct FakeHost {
     pub accounts: RefCell<Vec<Account>>,
     /// When set, every SQL call fails with this error.
     pub sql_failure: RefCell<Option<SqlError>>,
-    /// Scripted answers per policy; unscripted policies allow.
+    /// Scripted answers per policy, for every key; they win over `budgets`.
     pub limits: RefCell<HashMap<String, Result<Decision, RateLimitError>>>,
+    /// Budgets per policy, counted per key: (burst, wait in ms). A key may
+    /// pass `burst` units, then is `Limited(wait)` and charged nothing: what
+    /// GCRA answers when, as under the fixed clock, nothing refills.
+    /// Policies neither scripted nor budgeted allow.
+    pub budgets: RefCell<HashMap<String, (u32, u64)>>,
+    /// Units charged so far per (policy, key) under `budgets`.
+    pub used: RefCell<HashMap<(String, String), u32>>,
+    /// Every wait asked for, in milliseconds (none is really waited).
+    pub sleeps: RefCell<Vec<u64>>,
     /// Every rate-limit check made: (policy, key, cost).
     pub checks: RefCell<Vec<(String, String, u32)>>,
     pub logs: RefCell<Vec<LogRecord>>,
@@ -31,6 +41,12 @@ impl FakeHost {
 
     pub fn limit(&self, policy: &str, answer: Result<Decision, RateLimitError>) {
         self.limits.borrow_mut().insert(policy.to_string(), answer);
+    }
+
+    pub fn budget(&self, policy: &str, burst: u32, wait_ms: u64) {
+        self.budgets
+            .borrow_mut()
+            .insert(policy.to_string(), (burst, wait_ms));
     }
 
     pub fn fail_sql(&self, err: SqlError) {
@@ -171,11 +187,28 @@ impl Host for FakeHost {
         self.checks
             .borrow_mut()
             .push((policy.to_string(), key.to_string(), cost));
-        self.limits
-            .borrow()
-            .get(policy)
-            .cloned()
-            .unwrap_or(Ok(Decision::Allowed))
+        if let Some(answer) = self.limits.borrow().get(policy) {
+            return answer.clone();
+        }
+        let Some(&(burst, wait_ms)) = self.budgets.borrow().get(policy) else {
+            return Ok(Decision::Allowed);
+        };
+        if cost > burst {
+            return Err(RateLimitError::CostExceedsBurst(burst));
+        }
+        let mut used = self.used.borrow_mut();
+        let used = used
+            .entry((policy.to_string(), key.to_string()))
+            .or_default();
+        if *used + cost > burst {
+            return Ok(Decision::Limited(wait_ms));
+        }
+        *used += cost;
+        Ok(Decision::Allowed)
+    }
+
+    async fn sleep_ms(&self, ms: u64) {
+        self.sleeps.borrow_mut().push(ms);
     }
 
     fn issue_token(&self, subject: &str, role: &str, tenant: &str) -> Issued {

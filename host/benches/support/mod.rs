@@ -19,6 +19,7 @@ pub async fn node(services: &[&str], dir: &Path) -> Node {
         services: services.iter().map(|s| s.to_string()).collect(),
         gateway: false,
         admin: None,
+        standalone: true,
     };
     start(config, options).await.unwrap()
 }

@@ -40,7 +40,7 @@ impl Admin {
                     "digest": digest,
                     "loaded_at": loaded_at,
                     "active": number == desired.active,
-                    "nodes": serving(&nodes, number),
+                    "served_by": serving(&nodes, number),
                 }));
             }
         }

@@ -19,7 +19,7 @@ mod tests;
 pub use config::TokenConfig;
 pub use key_file::KEY_FILE;
 pub use keys::TokenKeys;
-pub use secret::Secret;
+pub use secret::{MIN_SECRET_BYTES, Secret, check_cluster_secret};
 pub use types::{Claims, Issued, TokenError};
 
 mod host;

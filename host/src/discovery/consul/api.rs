@@ -13,6 +13,9 @@ pub(super) struct ConsulApi {
     http: reqwest::Client,
     base: Url,
     token: Option<String>,
+    /// The cluster's tag (the first of `tags`): only instances carrying it
+    /// are dialled.
+    tag: Option<String>,
     timeout: Duration,
 }
 
@@ -34,6 +37,7 @@ impl ConsulApi {
             http,
             base,
             token: config.token.clone(),
+            tag: config.tags.first().cloned(),
             timeout: config.request_timeout(),
         })
     }
@@ -64,6 +68,11 @@ impl ConsulApi {
     ) -> Result<Healthy, DiscoveryError> {
         let mut url = self.url(&["v1", "health", "service", service]);
         url.query_pairs_mut().append_key_only("passing");
+        // Only instances registered with this cluster's tag: an instance
+        // someone else registered under the service's name is not dialled.
+        if let Some(tag) = &self.tag {
+            url.query_pairs_mut().append_pair("tag", tag);
+        }
         let mut timeout = self.timeout;
         if let Some((index, wait)) = after {
             url.query_pairs_mut()

@@ -2,7 +2,7 @@
 //! here), implementing the documented behaviour of the endpoints discovery
 //! uses: service registration with an HTTP check that the agent really
 //! runs (critical until the first 2xx), deregistration (404 for an unknown
-//! id), and `GET /v1/health/service/{name}` with the `passing` filter and
+//! id), and `GET /v1/health/service/{name}` with the `passing` and `tag` filters and
 //! blocking queries (`index`, `wait`, `X-Consul-Index`). Public so that the
 //! multi-process tests (tests/cluster.rs) run their nodes against it too;
 //! nothing in the host starts one.
@@ -217,6 +217,7 @@ impl State {
             .values()
             .filter(|r| r.registration.name == name)
             .filter(|r| !passing_only || r.status == "passing")
+            .filter(|r| params.get("tag").is_none_or(|t| r.registration.tags.iter().any(|x| x == t)))
             .map(|r| entry(&r.registration, r.status))
             .collect();
         let mut response = reply(StatusCode::OK, &serde_json::to_string(&entries).unwrap());

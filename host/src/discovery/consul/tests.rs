@@ -116,6 +116,27 @@ async fn registers_with_an_http_check_and_resolves_only_passing_instances() {
 }
 
 #[tokio::test]
+async fn an_instance_without_the_clusters_tag_is_not_resolved() {
+    let agent = FakeAgent::start().await;
+    let ours = ConsulDiscovery::new(config(&agent)).unwrap();
+    // Someone with access to the agent registers a "catalog" of their own,
+    // healthy, under another tag.
+    let intruder = ConsulDiscovery::new(ConsulConfig {
+        tags: vec!["not-sluice".into()],
+        ..config(&agent)
+    })
+    .unwrap();
+    let real = Instance::start(200).await;
+    let fake = Instance::start(200).await;
+    ours.register(&real.registration()).await.unwrap();
+    intruder.register(&fake.registration()).await.unwrap();
+    ours.instances("catalog").await.unwrap();
+    eventually(&ours, vec![real.addr]).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(ours.cached("catalog"), vec![real.addr], "the intruder stays out");
+}
+
+#[tokio::test]
 async fn blocking_queries_see_changes_at_once_without_polling() {
     let agent = FakeAgent::start().await;
     let discovery = ConsulDiscovery::new(config(&agent)).unwrap();

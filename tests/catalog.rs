@@ -407,7 +407,7 @@ async fn redis_cache_survives_an_outage() {
     });
     let token = p.login(&admin, ADMIN_PASSWORD).await;
     let sku = "OUT-BTL-026";
-    let key = format!("{prefix}catalog:product:{sku}");
+    let key = format!("{prefix}catalog:product:{sku}@0");
 
     // Cache-aside: a read stores the product in Redis, under the prefix.
     eventually("the product is cached in redis", || async {

@@ -66,3 +66,4 @@ pub use ratelimit::{RATELIMIT_LIMIT, RATELIMIT_REMAINING, RATELIMIT_RESET};
 pub use request_id::{RequestId, X_REQUEST_ID};
 pub use resolver::{Resolver, StaticResolver};
 pub use server::{Gateway, GatewayBuilder};
+pub use service::metrics_allowed;

@@ -41,6 +41,7 @@ pub(crate) struct GatewayService {
     proxy: Proxy,
     budget: RetryBudget,
     metrics: Metrics,
+    metrics_token: Option<String>,
     max_body_bytes: u64,
 }
 
@@ -71,6 +72,7 @@ impl GatewayService {
             proxy: Proxy::new(),
             budget: RetryBudget::new(&config.retry),
             max_body_bytes: config.max_body_bytes,
+            metrics_token: config.metrics_token.clone(),
         })
     }
 
@@ -129,7 +131,10 @@ impl GatewayService {
             return Ok(health::response());
         }
         if is_metrics(method, path) {
-            return Ok(self.metrics_response());
+            return match metrics_allowed(peer, request.headers(), self.metrics_token.as_deref()) {
+                true => Ok(self.metrics_response()),
+                false => Err(GatewayError::Forbidden),
+            };
         }
         let route = self.routes.route_for(path).ok_or(GatewayError::NotFound)?;
         trace.route = Some(route.id);
@@ -213,6 +218,44 @@ fn admit(decision: Option<Decision>, trace: &mut Trace) -> Result<(), GatewayErr
     }
 }
 
+/// Whether `/metrics` may be shown: to a loopback peer, or to a request
+/// bearing the configured metrics token.
+pub fn metrics_allowed(peer: SocketAddr, headers: &http::HeaderMap, token: Option<&str>) -> bool {
+    if peer.ip().is_loopback() {
+        return true;
+    }
+    let presented = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    matches!((token, presented), (Some(token), Some(presented)) if !token.is_empty()
+        && constant_time_eq(token.as_bytes(), presented.as_bytes()))
+}
+
+/// Compares without stopping at the first difference.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 fn is_metrics(method: &Method, path: &str) -> bool {
     path == "/metrics" && (method == Method::GET || method == Method::HEAD)
+}
+
+#[cfg(test)]
+mod metrics_gate {
+    use super::*;
+
+    #[test]
+    fn metrics_are_for_loopback_or_the_token() {
+        let mut headers = http::HeaderMap::new();
+        let local: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let remote: SocketAddr = "203.0.113.9:5000".parse().unwrap();
+        assert!(metrics_allowed(local, &headers, None));
+        assert!(!metrics_allowed(remote, &headers, None));
+        assert!(!metrics_allowed(remote, &headers, Some("scrape-me")));
+        headers.insert(http::header::AUTHORIZATION, "Bearer scrape-me".parse().unwrap());
+        assert!(metrics_allowed(remote, &headers, Some("scrape-me")));
+        assert!(!metrics_allowed(remote, &headers, Some("another")));
+        assert!(!metrics_allowed(remote, &headers, Some("")), "an empty token opens nothing");
+    }
 }

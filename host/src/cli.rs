@@ -17,6 +17,8 @@ Environment:
   SLUICE_<SERVICE>_SHARDS       a sharded service's databases, comma-separated (SLUICE_ORDER_SHARDS)
   SLUICE_CONSUL_ADDR            find other nodes through Consul, e.g. http://127.0.0.1:8500
   SLUICE_CONSUL_TOKEN           the Consul ACL token (X-Consul-Token) this node uses
+  SLUICE_METRICS_TOKEN          bearer token a scraper sends for /metrics from another host
+                                (loopback needs none; admins' tokens work on the admin API)
   SLUICE_ADVERTISE_IP           the IP other nodes dial this node's services at
   SLUICE_REDIS_URL              use Redis for the cache capability
   SLUICE_JWT_SECRET             the cluster secret that signs tokens, at least 32 bytes, the same

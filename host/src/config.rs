@@ -181,6 +181,9 @@ impl Config {
             self.discovery.backend = crate::discovery::DiscoveryBackend::Consul;
             self.discovery.consul.address = addr;
         }
+        if let Some(token) = var("SLUICE_METRICS_TOKEN") {
+            self.gateway.metrics_token = Some(token);
+        }
         if let Some(token) = var("SLUICE_CONSUL_TOKEN") {
             self.discovery.consul.token = Some(token);
         }

@@ -192,6 +192,7 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
             deployer,
             rules,
             keys: token.clone(),
+            metrics_token: config.gateway.metrics_token.clone(),
         });
         let listener = tokio::net::TcpListener::bind(config.admin_addr)
             .await

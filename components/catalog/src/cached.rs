@@ -2,20 +2,26 @@
 //! `cache` capability, and invalidation after every change.
 //!
 //! Keys (the host puts its deployment prefix and `catalog:` in front):
-//! - `product:{sku}`: one product's JSON (its stock included), for
-//!   `GET /api/products/{sku}` and `stock.check`. Deleted after every change
-//!   of that product (admin update, reserve, release, expiry of a hold).
+//! - `product:{sku}:generation`: an integer bumped after every change of
+//!   that product (admin create and update, reserve, release, expiry of a
+//!   hold).
+//! - `product:{sku}@{generation}`: one product's JSON (its stock included),
+//!   for `GET /api/products/{sku}`, `stock.check` and `products.lookup`.
 //! - `products:generation`: an integer bumped after every change of any
 //!   product (and every create).
-//! - `products:{generation}:{limit}:{offset}`: one page of the list. A page
-//!   is stored under the generation read *before* the database was read, so
-//!   a page computed from data older than the latest change can only land
-//!   under a generation nobody reads any more.
+//! - `products:{generation}:{limit}:{offset}`: one page of the list.
+//!
+//! Changes never delete an entry; they bump its generation. A reader reads
+//! the generation (a missing counter is 0) *before* it reads the database,
+//! and stores what it read under that generation. So a value computed from
+//! data older than the latest change (a reader that read the database just
+//! before a change and writes back just after its invalidation) can only
+//! land under a generation nobody reads any more: the next read looks under
+//! the new generation, misses, and reads the database.
 //!
 //! Every entry lives for the TTL at most (setting `cache_ttl_ms`, default
 //! [`DEFAULT_TTL_MS`]), which bounds how stale a read can be when an
-//! invalidation is lost: a change made while the cache was unreachable, or
-//! a reader that stored a product it read just before a change.
+//! invalidation is lost (a change made while the cache was unreachable).
 //! `cache = "off"` skips the cache for reads (invalidation still runs).
 //!
 //! The cache is never the truth: when it is unavailable, reads go to the
@@ -29,15 +35,21 @@ use crate::wire::ProductPage;
 
 /// How long an entry lives unless the `cache_ttl_ms` setting says otherwise.
 pub const DEFAULT_TTL_MS: u64 = 30_000;
-/// How long the generation counter lives without changes; far longer than
-/// any page, so a counter that expires has no pages left to confuse.
+/// How long a generation counter lives (from the change that created it);
+/// far longer than any entry, so a counter that expires has no entries left
+/// to confuse.
 pub const GENERATION_TTL_MS: u64 = 24 * 60 * 60 * 1000;
 /// The list generation's key.
 pub const GENERATION_KEY: &str = "products:generation";
 
-/// The key of one product.
-pub fn product_key(sku: &str) -> String {
-    format!("product:{sku}")
+/// The key of one product's generation counter.
+pub fn product_generation_key(sku: &str) -> String {
+    format!("product:{sku}:generation")
+}
+
+/// The key of one product under `generation`.
+pub fn product_key(sku: &str, generation: i64) -> String {
+    format!("product:{sku}@{generation}")
 }
 
 /// The key of one list page under `generation`.
@@ -102,6 +114,31 @@ async fn store_entry(host: &impl Host, key: &str, value: Vec<u8>, ttl_ms: u64) {
     }
 }
 
+/// The generation counter under `key`, read before the database: a missing
+/// counter is 0 (nothing changed since it expired, or ever). `None` means
+/// the cache cannot be used for this read: it is unreachable, or the
+/// counter is not a number (which no invalidation can bump, so an entry
+/// stored under it could go stale); read the database, write nothing back.
+async fn generation(host: &impl Host, key: &str) -> Option<i64> {
+    match lookup(host, key).await {
+        Lookup::Hit(bytes) => {
+            let parsed = std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(|s| s.trim().parse().ok());
+            if parsed.is_none() {
+                host.log(
+                    Level::Warn,
+                    "ignoring a garbled generation counter; using the database",
+                    &[("key", key)],
+                );
+            }
+            parsed
+        }
+        Lookup::Miss => Some(0),
+        Lookup::Down => None,
+    }
+}
+
 /// Decodes a cached entry; a garbled one counts as a miss (and is
 /// overwritten by the fresh value).
 fn decode<T: serde::de::DeserializeOwned>(host: &impl Host, key: &str, bytes: &[u8]) -> Option<T> {
@@ -122,7 +159,11 @@ pub async fn product(host: &impl Host, sku: &str) -> Result<Option<Product>, Sto
     if !settings.enabled {
         return store::find(host, sku).await;
     }
-    let key = product_key(sku);
+    // The generation first: see the module documentation.
+    let Some(generation) = generation(host, &product_generation_key(sku)).await else {
+        return store::find(host, sku).await;
+    };
+    let key = product_key(sku, generation);
     let write_back = match lookup(host, &key).await {
         Lookup::Hit(bytes) => match decode(host, &key, &bytes) {
             Some(product) => return Ok(Some(product)),
@@ -145,13 +186,8 @@ pub async fn page(host: &impl Host, page: Page) -> Result<ProductPage, StoreErro
     if !settings.enabled {
         return page_from_db(host, page).await;
     }
-    let generation = match lookup(host, GENERATION_KEY).await {
-        Lookup::Hit(bytes) => std::str::from_utf8(&bytes)
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0),
-        Lookup::Miss => 0,
-        Lookup::Down => return page_from_db(host, page).await,
+    let Some(generation) = generation(host, GENERATION_KEY).await else {
+        return page_from_db(host, page).await;
     };
     let key = page_key(generation, page);
     let write_back = match lookup(host, &key).await {
@@ -176,30 +212,31 @@ async fn page_from_db(host: &impl Host, page: Page) -> Result<ProductPage, Store
     Ok(ProductPage { items, total })
 }
 
-/// Forgets what the cache knows about `skus` and every list page. Call
-/// after the database change has committed. Failures are logged, not
-/// returned: the change is made, and the TTL bounds the staleness.
+/// Forgets what the cache knows about `skus` and every list page, by
+/// bumping their generations. Call after the database change has
+/// committed. Failures are logged, not returned: the change is made, and
+/// the TTL bounds the staleness.
 pub async fn invalidate(host: &impl Host, skus: &[&str]) {
     for sku in skus {
-        let key = product_key(sku);
-        if let Err(e) = host.cache_delete(&key).await {
-            let error = e.to_string();
-            host.log(
-                Level::Warn,
-                "cache invalidation failed; entry may be stale until its TTL",
-                &[("key", &key), ("error", &error)],
-            );
-        }
+        bump(
+            host,
+            &product_generation_key(sku),
+            "cache invalidation failed; the product may be stale until its TTL",
+        )
+        .await;
     }
-    if let Err(e) = host
-        .cache_increment(GENERATION_KEY, 1, GENERATION_TTL_MS)
-        .await
-    {
+    bump(
+        host,
+        GENERATION_KEY,
+        "cache invalidation failed; list pages may be stale until their TTL",
+    )
+    .await;
+}
+
+/// Increments the generation counter `key`, logging `failed` on failure.
+async fn bump(host: &impl Host, key: &str, failed: &str) {
+    if let Err(e) = host.cache_increment(key, 1, GENERATION_TTL_MS).await {
         let error = e.to_string();
-        host.log(
-            Level::Warn,
-            "cache invalidation failed; list pages may be stale until their TTL",
-            &[("key", GENERATION_KEY), ("error", &error)],
-        );
+        host.log(Level::Warn, failed, &[("key", key), ("error", &error)]);
     }
 }

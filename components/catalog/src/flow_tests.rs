@@ -3,7 +3,7 @@
 //! validation, and the cache (hits, invalidation, outage).
 
 use crate::body::{Chunks, MAX_BODY_BYTES};
-use crate::cached::{GENERATION_KEY, product_key};
+use crate::cached::{GENERATION_KEY, product_generation_key, product_key};
 use crate::handler::{Request, handle};
 use crate::ports::{Level, SqlError};
 use crate::reply::Reply;
@@ -399,7 +399,7 @@ fn reads_are_cached_and_changes_invalidate() {
     let second = get(&host, "/api/products/OUT-TNT-021");
     assert_eq!(second.body, first.body);
     assert_eq!(host.sql_count(), queries);
-    assert_eq!(host.ttls.borrow()[&product_key("OUT-TNT-021")], 30_000);
+    assert_eq!(host.ttls.borrow()[&product_key("OUT-TNT-021", 0)], 30_000);
 
     // A change behind the service's back is not seen: proof of the cache.
     host.db
@@ -423,6 +423,15 @@ fn reads_are_cached_and_changes_invalidate() {
     let fresh = json_of(&get(&host, "/api/products/OUT-TNT-021"));
     assert_eq!(fresh["stock"], 99);
     assert_eq!(fresh["name"], "Tent");
+    assert_eq!(
+        host.cache.borrow()[&product_generation_key("OUT-TNT-021")],
+        b"1"
+    );
+    assert!(
+        host.cache
+            .borrow()
+            .contains_key(&product_key("OUT-TNT-021", 1))
+    );
 }
 
 #[test]
@@ -500,7 +509,7 @@ fn cache_settings_turn_it_off_or_change_the_ttl() {
     let host = seeded();
     host.set("cache_ttl_ms", "5000");
     get(&host, "/api/products/HOM-CND-052");
-    assert_eq!(host.ttls.borrow()[&product_key("HOM-CND-052")], 5000);
+    assert_eq!(host.ttls.borrow()[&product_key("HOM-CND-052", 0)], 5000);
 
     let host = seeded();
     host.set("cache", "off");
@@ -514,12 +523,39 @@ fn a_garbled_cache_entry_is_replaced() {
     let host = seeded();
     host.cache
         .borrow_mut()
-        .insert(product_key("STN-PEN-041"), b"{oops".to_vec());
+        .insert(product_key("STN-PEN-041", 0), b"{oops".to_vec());
     let reply = get(&host, "/api/products/STN-PEN-041");
     assert_eq!(json_of(&reply)["sku"], "STN-PEN-041");
     assert!(host.logged(Level::Warn, "garbled"));
-    let cached = host.cache.borrow()[&product_key("STN-PEN-041")].clone();
+    let cached = host.cache.borrow()[&product_key("STN-PEN-041", 0)].clone();
     assert_eq!(cached, reply.body);
+}
+
+#[test]
+fn a_garbled_generation_counter_means_the_database() {
+    let host = seeded();
+    for key in [product_generation_key("STN-PEN-041"), GENERATION_KEY.into()] {
+        host.cache.borrow_mut().insert(key, b"oops".to_vec());
+    }
+    let mark = host.cache_ops.borrow().len();
+    host.db
+        .borrow_mut()
+        .products
+        .get_mut("STN-PEN-041")
+        .unwrap()
+        .stock = 7;
+    // Read fresh every time, and nothing stored under a generation that no
+    // invalidation could bump.
+    for _ in 0..2 {
+        assert_eq!(
+            json_of(&get(&host, "/api/products/STN-PEN-041"))["stock"],
+            7
+        );
+        assert_eq!(get(&host, "/api/products?limit=2").status, 200);
+    }
+    let ops = host.cache_ops.borrow()[mark..].to_vec();
+    assert!(!ops.iter().any(|op| op.starts_with("set")), "{ops:?}");
+    assert!(host.logged(Level::Warn, "garbled generation counter"));
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! "another instance's" change just before a batch. (Row locks on the real
 //! engines are the host tests' business.)
 
-use crate::cached::{GENERATION_KEY, product_key};
+use crate::cached::{GENERATION_KEY, product_generation_key};
 use crate::holds::{DEFAULT_HOLD_MS, SWEEP_LIMIT, expire};
 use crate::ports::{Level, SqlError};
 use crate::reservations::{CONFIRMED, HELD, RELEASED};
@@ -221,8 +221,8 @@ fn expire_tells_the_cache_about_what_it_gave_back() {
     assert_eq!(
         ops,
         [
-            format!("delete {}", product_key("A")),
-            format!("delete {}", product_key("B")),
+            format!("increment {}", product_generation_key("A")),
+            format!("increment {}", product_generation_key("B")),
             format!("increment {GENERATION_KEY}")
         ]
     );
@@ -333,7 +333,8 @@ fn a_database_failure_stops_the_sweep_as_unavailable() {
     assert_eq!(state(&host, "r2").as_deref(), Some(HELD));
     assert_eq!(stock(&host), (5, 1));
     assert!(
-        host.cache_ops.borrow()[mark..].contains(&format!("delete {}", product_key("A"))),
+        host.cache_ops.borrow()[mark..]
+            .contains(&format!("increment {}", product_generation_key("A"))),
         "what was given back is still invalidated"
     );
     assert!(host.logged(Level::Warn, "stock operation failed"));

@@ -64,7 +64,7 @@ mod tests {
         assert!(
             host.cache
                 .borrow()
-                .contains_key(&product_key(&expected.sku))
+                .contains_key(&product_key(&expected.sku, 0))
         );
         let reads = host.sql_count();
         let again = block_on(lookup(&host, &expected.sku)).unwrap();
@@ -95,7 +95,7 @@ mod tests {
             block_on(lookup(&host, "A")).unwrap().unwrap().base_price,
             1000
         );
-        assert!(host.cache.borrow().contains_key(&product_key("A")));
+        assert!(host.cache.borrow().contains_key(&product_key("A", 0)));
         let body = br#"{"base_price": 1250, "currency": "EUR"}"#;
         let reply = block_on(handle(
             &host,

@@ -3,11 +3,12 @@
 //! and database failures. (Concurrency is proven on the real engines, in
 //! host/tests/stock.rs.)
 
-use crate::cached::{GENERATION_KEY, product_key};
+use crate::cached::{GENERATION_KEY, product_generation_key, product_key};
 use crate::ports::{Level, SqlError};
 use crate::reservations::{HELD, RELEASED};
 use crate::stock::{Request, StockError, check, release, reserve};
 use crate::testing::{FakeHost, product};
+use futures::FutureExt;
 use futures::executor::block_on;
 
 fn line(sku: &str, qty: u32) -> Request {
@@ -163,7 +164,7 @@ fn bad_requests_are_invalid() {
 fn check_reads_the_stock_through_the_cache() {
     let host = host();
     assert_eq!(block_on(check(&host, "A")), Ok(5));
-    assert!(host.cache.borrow().contains_key(&product_key("A")));
+    assert!(host.cache.borrow().contains_key(&product_key("A", 0)));
     assert_eq!(
         block_on(check(&host, "NOPE")),
         Err(StockError::UnknownSku("NOPE".into()))
@@ -180,7 +181,7 @@ fn reserve_and_release_invalidate_and_never_read_the_cache() {
     assert_eq!(block_on(check(&host, "A")), Ok(5));
     // Poison the cache: a reservation must not believe it.
     host.cache.borrow_mut().insert(
-        product_key("B"),
+        product_key("B", 0),
         br#"{"sku":"B","name":"B","description":"","base_price":1,"currency":"USD","stock":1000}"#
             .to_vec(),
     );
@@ -194,13 +195,60 @@ fn reserve_and_release_invalidate_and_never_read_the_cache() {
     assert_eq!(
         ops,
         [
-            format!("delete {}", product_key("A")),
+            format!("increment {}", product_generation_key("A")),
             format!("increment {GENERATION_KEY}")
         ]
     );
+    assert_eq!(host.cache.borrow()[&product_generation_key("A")], b"1");
     assert_eq!(block_on(check(&host, "A")), Ok(3), "fresh after the change");
+    assert!(host.cache.borrow().contains_key(&product_key("A", 1)));
     block_on(release(&host, "r2")).unwrap();
     assert_eq!(block_on(check(&host, "A")), Ok(5));
+}
+
+#[test]
+fn a_reader_that_read_before_a_reserve_cannot_cache_the_old_stock() {
+    // Pricing's `products.lookup` reads A (stock 5) from the database;
+    // before it writes that back, an order's reserve commits and
+    // invalidates A.
+    let host = host();
+    host.before_next_cache_set(|h| {
+        reserve(h, "r1", &[line("A", 2)])
+            .now_or_never()
+            .expect("the fake never waits")
+            .unwrap();
+    });
+    let read = block_on(crate::lookup::lookup(&host, "A"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.stock, 5, "it read before the reserve");
+    assert_eq!(host.stock("A"), 3);
+    assert!(host.before_cache_set.borrow().is_empty(), "the race ran");
+    // Its old value landed under a generation nobody reads any more.
+    assert!(host.cache.borrow().contains_key(&product_key("A", 0)));
+    assert_eq!(block_on(check(&host, "A")), Ok(3), "not the stock before");
+    let reads = host.sql_count();
+    assert_eq!(block_on(check(&host, "A")), Ok(3));
+    assert_eq!(host.sql_count(), reads, "and cached again");
+}
+
+#[test]
+fn a_reader_that_read_before_a_release_cannot_cache_the_old_stock() {
+    let host = host();
+    block_on(reserve(&host, "r1", &[line("A", 2)])).unwrap();
+    host.before_next_cache_set(|h| {
+        release(h, "r1")
+            .now_or_never()
+            .expect("the fake never waits")
+            .unwrap();
+    });
+    assert_eq!(
+        block_on(check(&host, "A")),
+        Ok(3),
+        "read before the release"
+    );
+    assert_eq!(host.stock("A"), 5);
+    assert_eq!(block_on(check(&host, "A")), Ok(5), "not the stock before");
 }
 
 #[test]

@@ -4,7 +4,8 @@
 //! with `expect_rows`), a map for the cache that can be switched off, fake
 //! tokens (`tok|subject|role|tenant`), a clock that stands still until a
 //! test moves it, settings, a captured log, and writes of "another
-//! instance" slipped in just before a batch (to play out races).
+//! instance" slipped in just before a batch or a cache write (to play out
+//! races).
 
 use crate::ports::*;
 use crate::reservations as r;
@@ -52,7 +53,7 @@ pub struct FakeHost {
     pub ttls: RefCell<HashMap<String, u64>>,
     /// When true, every cache operation is `Unavailable`.
     pub cache_down: Cell<bool>,
-    /// Cache operations attempted, e.g. `get product:A`.
+    /// Cache operations attempted, e.g. `get product:A@0`.
     pub cache_ops: RefCell<Vec<String>>,
     pub settings: RefCell<HashMap<String, String>>,
     pub logs: RefCell<Vec<LogRecord>>,
@@ -60,6 +61,8 @@ pub struct FakeHost {
     pub elapsed_ms: Cell<u64>,
     /// Run one each, in order, just before the next batches.
     pub before_batch: RefCell<VecDeque<Interleaved>>,
+    /// Run one each, in order, just before the next cache writes.
+    pub before_cache_set: RefCell<VecDeque<Interleaved>>,
 }
 
 /// A product for tests.
@@ -127,6 +130,14 @@ impl FakeHost {
     /// transaction.
     pub fn before_next_batch(&self, f: impl FnOnce(&FakeHost) + 'static) {
         self.before_batch.borrow_mut().push_back(Box::new(f));
+    }
+
+    /// Runs `f` just before the next cache write not yet given one, as
+    /// something another instance does between this call's database read
+    /// and its write-back. `f` runs outside any executor: it may drive the
+    /// service's futures with `now_or_never` (the fake never waits).
+    pub fn before_next_cache_set(&self, f: impl FnOnce(&FakeHost) + 'static) {
+        self.before_cache_set.borrow_mut().push_back(Box::new(f));
     }
 
     /// Number of SQL statements run so far.
@@ -436,6 +447,10 @@ impl Cache for FakeHost {
     }
 
     async fn cache_set(&self, key: &str, value: Vec<u8>, ttl_ms: u64) -> Result<(), CacheError> {
+        let interleaved = self.before_cache_set.borrow_mut().pop_front();
+        if let Some(f) = interleaved {
+            f(self);
+        }
         self.cache_op("set", key)?;
         self.cache.borrow_mut().insert(key.to_string(), value);
         self.ttls.borrow_mut().insert(key.to_string(), ttl_ms);

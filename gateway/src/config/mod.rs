@@ -40,6 +40,10 @@ pub struct GatewayConfig {
     pub shedding: SheddingConfig,
     pub retry: RetryConfig,
     pub breaker: BreakerConfig,
+    /// `/metrics` shows routes and upstream addresses: it answers loopback
+    /// peers (a scraper on the machine) and requests bearing this token
+    /// (`Authorization: Bearer`, for a scraper elsewhere), nobody else.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for GatewayConfig {
@@ -56,6 +60,7 @@ impl Default for GatewayConfig {
             shedding: SheddingConfig::default(),
             retry: RetryConfig::default(),
             breaker: BreakerConfig::default(),
+            metrics_token: None,
         }
     }
 }

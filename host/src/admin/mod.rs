@@ -10,7 +10,7 @@ mod reply;
 mod rules;
 
 use crate::capabilities::token::TokenKeys;
-use crate::http_server::{BodyError, ServerLimits};
+use crate::http_server::{BodyError, Peer, ServerLimits};
 use crate::rules::RuleRegistry;
 use crate::service::Service;
 use crate::swap::Deployer;
@@ -34,6 +34,8 @@ pub struct Admin {
     /// Present when this node runs pricing.
     pub rules: Option<Arc<RuleRegistry>>,
     pub keys: Arc<TokenKeys>,
+    /// The scrapers' token for `/metrics` (`[gateway] metrics_token`).
+    pub metrics_token: Option<String>,
 }
 
 /// Serves the admin API on `listener` until `shutdown` resolves.
@@ -56,7 +58,7 @@ impl Admin {
         let method = request.method().clone();
         match path.as_str() {
             "/health" => return Reply::json(StatusCode::OK, &serde_json::json!({"status": "ok"})),
-            "/metrics" => return Reply::text(self.metrics()),
+            "/metrics" => return self.metrics_for(&request),
             _ => {}
         }
         if let Err(reply) = self.authorize(&request) {
@@ -127,6 +129,23 @@ impl Admin {
                 format!("{e}"),
             )),
         }
+    }
+
+    /// `/metrics` lists tenants: shown to loopback peers, to the metrics
+    /// token, and to admins; 403 for anyone else.
+    fn metrics_for(&self, request: &hyper::Request<Incoming>) -> Reply {
+        let peer = request.extensions().get::<Peer>().map(|p| p.0);
+        let scraper = peer.is_some_and(|peer| {
+            sluice_gateway::metrics_allowed(peer, request.headers(), self.metrics_token.as_deref())
+        });
+        if scraper || self.authorize(request).is_ok() {
+            return Reply::text(self.metrics());
+        }
+        error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "metrics are shown on loopback, with the metrics token or an admin token",
+        )
     }
 
     /// Rule run counters and the active version of each service.

@@ -103,7 +103,7 @@ async fn deploys_and_rollbacks_reach_every_node_without_a_failed_request() {
     assert_eq!(builds(&c).await, [Some("b".into()), Some("b".into())]);
 
     // The list shows, per version, which nodes serve it.
-    let list = c.api.get("/admin/components", Some(&admin())).await;
+    let list = c.api.get("/admin/components/catalog", Some(&admin())).await;
     let active: Vec<&Value> = list
         .body
         .as_array()

@@ -13,11 +13,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 impl Admin {
-    /// Every version of every service of this node, oldest first: whether
-    /// it is the desired active one, and which live nodes serve it.
-    pub(super) async fn list_components(&self) -> Reply {
+    /// Every version of every service of this node (or of `only`), oldest
+    /// first: whether it is the desired active one, and which live nodes
+    /// serve it. Through the gateway, `/admin/components/{service}` reaches
+    /// a node running that service; `/admin/components` any node.
+    pub(super) async fn list_components(&self, only: Option<&str>) -> Reply {
+        if let Some(name) = only
+            && let Err(reply) = self.service(name)
+        {
+            return reply;
+        }
         let mut list = Vec::new();
-        for (name, service) in &self.services {
+        let services = self.services.iter().filter(|(name, _)| only.is_none_or(|o| o == *name));
+        for (name, service) in services {
             let (desired, nodes) = match self.deployer.status(service).await {
                 Ok(status) => status,
                 Err(e) => return storage(e),

@@ -67,7 +67,10 @@ impl Admin {
         let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
         let body = || read_body(request.into_body());
         match (&method, segments.as_slice()) {
-            (&Method::GET, ["admin", "components"]) => self.list_components().await,
+            (&Method::GET, ["admin", "components"]) => self.list_components(None).await,
+            (&Method::GET, ["admin", "components", service]) => {
+                self.list_components(Some(service)).await
+            }
             (&Method::PUT, ["admin", "components", service]) => match body().await {
                 Ok(bytes) => self.deploy(service, bytes).await,
                 Err(reply) => reply,

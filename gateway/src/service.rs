@@ -130,6 +130,9 @@ impl GatewayService {
         if health::is_health_check(method, path) {
             return Ok(health::response());
         }
+        if crate::contract::is_contract(method, path) {
+            return Ok(crate::contract::response());
+        }
         if is_metrics(method, path) {
             return match metrics_allowed(peer, request.headers(), self.metrics_token.as_deref()) {
                 true => Ok(self.metrics_response()),

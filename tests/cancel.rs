@@ -45,7 +45,11 @@ async fn remaining_units(p: &Platform, promotion: &str) -> i64 {
 fn at(delta_ms: i64) -> String {
     let now = std::time::SystemTime::now();
     let delta = std::time::Duration::from_millis(delta_ms.unsigned_abs());
-    sluice::swap::rfc3339(if delta_ms < 0 { now - delta } else { now + delta })
+    sluice::swap::rfc3339(if delta_ms < 0 {
+        now - delta
+    } else {
+        now + delta
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -78,7 +82,9 @@ async fn a_cancel_gives_stock_and_promotion_units_back_exactly_once() {
     // Someone else's order does not exist for them.
     let grace = token_for(&format!("grace-{}", unique()), "customer", "default");
     cancel(&p, &grace, &id).await.assert_error(404, "not_found");
-    cancel(&p, &ada, "0-nosuchorder").await.assert_error(404, "not_found");
+    cancel(&p, &ada, "0-nosuchorder")
+        .await
+        .assert_error(404, "not_found");
 
     // Ten cancels at once: one order cancelled, its units back once.
     let replies = join_all((0..10).map(|_| cancel(&p, &ada, &id))).await;
@@ -118,7 +124,13 @@ async fn a_cancel_gives_stock_and_promotion_units_back_exactly_once() {
 
     // Without a token: 401.
     let anonymous = p
-        .send(Method::POST, &format!("/api/orders/{id}/cancel"), None, None, &[])
+        .send(
+            Method::POST,
+            &format!("/api/orders/{id}/cancel"),
+            None,
+            None,
+            &[],
+        )
         .await;
     assert_eq!(anonymous.status, 401, "{anonymous:?}");
 }

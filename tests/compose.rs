@@ -291,6 +291,9 @@ fn secrets_have_no_fallback_and_consul_needs_a_token() {
     );
     assert!(hcl.contains("${SLUICE_CONSUL_TOKEN:?"), "{hcl}");
     for port in &consul.ports {
-        assert!(port.starts_with("127.0.0.1:"), "Consul is published on loopback only: {port}");
+        assert!(
+            port.starts_with("127.0.0.1:"),
+            "Consul is published on loopback only: {port}"
+        );
     }
 }

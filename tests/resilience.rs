@@ -72,7 +72,8 @@ async fn killing_the_order_node_mid_load_loses_duplicates_and_holds_nothing() {
                 while !stop.load(Ordering::SeqCst) {
                     let key = format!("k-{}", unique());
                     let reply = order_with_key(&api, &customer, &sku, 1, &key).await;
-                    let id = (reply.status == 201).then(|| reply.body["id"].as_str().unwrap().to_string());
+                    let id = (reply.status == 201)
+                        .then(|| reply.body["id"].as_str().unwrap().to_string());
                     if id.is_some() {
                         placed.fetch_add(1, Ordering::SeqCst);
                     } else {
@@ -177,7 +178,11 @@ async fn a_hold_of_an_order_that_never_confirms_comes_back_by_itself() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     tokio::time::sleep(Duration::from_millis(4_000)).await;
-    assert_eq!(stock(&c.api, &sku).await, 6, "a confirmed hold does not expire");
+    assert_eq!(
+        stock(&c.api, &sku).await,
+        6,
+        "a confirmed hold does not expire"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

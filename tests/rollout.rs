@@ -35,7 +35,10 @@ async fn shop(agent: &sluice::discovery::FakeAgent, catalogs: usize) -> Cluster 
 /// Which catalog build catalog node `n` serves, asked on its own port:
 /// `Some("b")` for the variant, `None` for the built-in one.
 async fn build_of(c: &Cluster, n: usize) -> Option<String> {
-    let url = format!("{}/api/products/COF-ESP-001", c.catalog[n].listening["catalog"]);
+    let url = format!(
+        "{}/api/products/COF-ESP-001",
+        c.catalog[n].listening["catalog"]
+    );
     let reply = reqwest::get(url).await.unwrap();
     assert_eq!(reply.status(), 200);
     reply
@@ -113,7 +116,11 @@ async fn deploys_and_rollbacks_reach_every_node_without_a_failed_request() {
         .collect();
     assert_eq!(active.len(), 1, "{list:?}");
     assert_eq!(active[0]["version"], 2);
-    assert_eq!(active[0]["served_by"].as_array().unwrap().len(), 2, "{list:?}");
+    assert_eq!(
+        active[0]["served_by"].as_array().unwrap().len(),
+        2,
+        "{list:?}"
+    );
 
     // Roll back: both nodes on the built-in version.
     let back = c
@@ -156,12 +163,17 @@ async fn deploys_and_rollbacks_reach_every_node_without_a_failed_request() {
 async fn a_node_down_during_a_deploy_comes_back_on_the_new_version() {
     let agent = sluice::discovery::FakeAgent::start().await;
     let mut c = shop(&agent, 2).await;
-    let down = c.catalog[1].listening["catalog"].trim_start_matches("http://").to_string();
+    let down = c.catalog[1].listening["catalog"]
+        .trim_start_matches("http://")
+        .to_string();
     c.catalog[1].kill();
     // The agent's health check finds it dead: it is no longer live.
     let start = Instant::now();
     while agent_lists(&agent, &down).await {
-        assert!(start.elapsed() < Duration::from_secs(10), "{down} still passing");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{down} still passing"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let deployed = c
@@ -209,7 +221,11 @@ async fn agent_lists(agent: &sluice::discovery::FakeAgent, addr: &str) -> bool {
     let body: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
     body.as_array().unwrap().iter().any(|entry| {
         let service = &entry["Service"];
-        format!("{}:{}", service["Address"].as_str().unwrap_or(""), service["Port"]) == addr
+        format!(
+            "{}:{}",
+            service["Address"].as_str().unwrap_or(""),
+            service["Port"]
+        ) == addr
     })
 }
 
@@ -230,7 +246,10 @@ async fn ruled(api: &Platform, tenant: &str) -> bool {
 async fn until<F: Future<Output = bool>>(check: impl Fn() -> F, expected: bool) {
     let start = Instant::now();
     while check().await != expected {
-        assert!(start.elapsed() < Duration::from_secs(10), "never {expected}");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "never {expected}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -144,5 +144,8 @@ fn a_cluster_node_refuses_a_missing_or_short_secret() {
     let short = [("SLUICE_JWT_SECRET".to_string(), "too-short".to_string())];
     let (code, stderr) = Node::refused(&args, "", &short);
     assert_ne!(code, 0, "{stderr}");
-    assert!(stderr.contains("is 9 bytes; it must be at least 32"), "{stderr}");
+    assert!(
+        stderr.contains("is 9 bytes; it must be at least 32"),
+        "{stderr}"
+    );
 }

@@ -60,6 +60,7 @@ pub use config::{
     LimiterBackend, Methods, QuotaConfig, RateLimitConfig, RetryConfig, Route, SheddingConfig,
     default_routes,
 };
+pub use contract::OPENAPI_YAML;
 pub use errors::GatewayError;
 pub use headers::RESERVED_PREFIX;
 pub use pool::{Lease, Pools};
@@ -67,5 +68,4 @@ pub use ratelimit::{RATELIMIT_LIMIT, RATELIMIT_REMAINING, RATELIMIT_RESET};
 pub use request_id::{RequestId, X_REQUEST_ID};
 pub use resolver::{Resolver, StaticResolver};
 pub use server::{Gateway, GatewayBuilder};
-pub use contract::OPENAPI_YAML;
 pub use service::metrics_allowed;

@@ -256,9 +256,15 @@ mod metrics_gate {
         assert!(metrics_allowed(local, &headers, None));
         assert!(!metrics_allowed(remote, &headers, None));
         assert!(!metrics_allowed(remote, &headers, Some("scrape-me")));
-        headers.insert(http::header::AUTHORIZATION, "Bearer scrape-me".parse().unwrap());
+        headers.insert(
+            http::header::AUTHORIZATION,
+            "Bearer scrape-me".parse().unwrap(),
+        );
         assert!(metrics_allowed(remote, &headers, Some("scrape-me")));
         assert!(!metrics_allowed(remote, &headers, Some("another")));
-        assert!(!metrics_allowed(remote, &headers, Some("")), "an empty token opens nothing");
+        assert!(
+            !metrics_allowed(remote, &headers, Some("")),
+            "an empty token opens nothing"
+        );
     }
 }

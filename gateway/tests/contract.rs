@@ -15,7 +15,11 @@ async fn serves_the_contract_it_was_built_with() {
         Some("application/yaml; charset=utf-8")
     );
     let file = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi.yaml")).unwrap();
-    assert_eq!(answer.body.as_ref(), file.as_slice(), "the repository's file");
+    assert_eq!(
+        answer.body.as_ref(),
+        file.as_slice(),
+        "the repository's file"
+    );
     assert!(answer.body.starts_with(b"openapi: 3."));
     assert!(
         String::from_utf8_lossy(&answer.body).contains("/api/orders/{id}/cancel:"),

@@ -244,13 +244,11 @@ impl DesiredStore {
         rows.rows
             .iter()
             .map(|row| match (row[0].text(), &row[1], &row[2]) {
-                (Some(node), Value::Integer(revision), Value::Integer(version)) => {
-                    Ok(Serving {
-                        node: node.to_string(),
-                        revision: *revision,
-                        version: u32::try_from(*version)?,
-                    })
-                }
+                (Some(node), Value::Integer(revision), Value::Integer(version)) => Ok(Serving {
+                    node: node.to_string(),
+                    revision: *revision,
+                    version: u32::try_from(*version)?,
+                }),
                 other => Err(anyhow!("unexpected serving row {other:?}")),
             })
             .collect()
@@ -346,7 +344,10 @@ mod tests {
         let first = Desired::builtin();
         assert_eq!(first.rolled_back(), None, "nothing before the built-in");
         let (second, n) = first.with_deployed("aa");
-        assert_eq!((n, second.active, second.history.clone()), (2, 2, vec![1, 2]));
+        assert_eq!(
+            (n, second.active, second.history.clone()),
+            (2, 2, vec![1, 2])
+        );
         let (third, n) = second.with_deployed("bb");
         assert_eq!((n, third.digest_of(3)), (3, Some("bb")));
         let back = third.rolled_back().unwrap();

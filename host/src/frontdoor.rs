@@ -45,11 +45,17 @@ pub async fn serve(
 ) -> Result<()> {
     let handler = ProxyHandler::new(ServiceHandler { service });
     let trusted: Arc<[IpAddr]> = limits.trusted_proxies.clone().into();
-    crate::http_server::serve("front door", listener, &limits, shutdown, move |mut request| {
-        let handler = handler.clone();
-        set_client(&mut request, &trusted);
-        async move { handle(&handler, request).await }
-    })
+    crate::http_server::serve(
+        "front door",
+        listener,
+        &limits,
+        shutdown,
+        move |mut request| {
+            let handler = handler.clone();
+            set_client(&mut request, &trusted);
+            async move { handle(&handler, request).await }
+        },
+    )
     .await
 }
 

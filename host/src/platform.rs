@@ -139,7 +139,10 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
                 && name == "pricing"
             {
                 let store = crate::rules::shared::RuleStore::open(db.clone()).await?;
-                rules.attach(store).await.context("loading the shared tenant rules")?;
+                rules
+                    .attach(store)
+                    .await
+                    .context("loading the shared tenant rules")?;
                 tasks.spawn(crate::rules::shared::run_until_stopped(
                     rules.clone(),
                     std::time::Duration::from_millis(config.deploy.poll_ms),

@@ -137,8 +137,10 @@ impl Deployer {
             node: None,
         };
         self.converge_locked(service, &mut local).await?;
-        self.lock_map()
-            .insert(service.name.clone(), Arc::new(tokio::sync::Mutex::new(local)));
+        self.lock_map().insert(
+            service.name.clone(),
+            Arc::new(tokio::sync::Mutex::new(local)),
+        );
         Ok(())
     }
 
@@ -201,7 +203,10 @@ impl Deployer {
     pub async fn status(&self, service: &Service) -> Result<(Desired, Vec<Serving>)> {
         let local = self.local(&service.name)?;
         let store = local.lock().await.store.clone();
-        let desired = store.read().await?.map_or_else(Desired::builtin, |(_, d)| d);
+        let desired = store
+            .read()
+            .await?
+            .map_or_else(Desired::builtin, |(_, d)| d);
         Ok((desired, self.live(&service.name, &store).await?))
     }
 
@@ -257,7 +262,11 @@ impl Deployer {
         let loaded = |n: u32| service.versions().iter().any(|v| v.number == n);
         if !loaded(desired.active) {
             let digest = desired.digest_of(desired.active).ok_or_else(|| {
-                anyhow!("version {} of {} is not recorded", desired.active, service.name)
+                anyhow!(
+                    "version {} of {} is not recorded",
+                    desired.active,
+                    service.name
+                )
             })?;
             let mut version = match prepared.take() {
                 Some(version) if version.digest == digest => version,
@@ -275,7 +284,11 @@ impl Deployer {
             service.restore(version);
         }
         if !service.resume(&desired.history) {
-            anyhow::bail!("version {} of {} is not loaded", desired.active, service.name);
+            anyhow::bail!(
+                "version {} of {} is not loaded",
+                desired.active,
+                service.name
+            );
         }
         local.revision = revision;
         report(service, local).await
@@ -340,7 +353,9 @@ impl Deployer {
             .ok_or_else(|| anyhow!("{service} does not run on this node"))
     }
 
-    fn lock_map(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Arc<tokio::sync::Mutex<Local>>>> {
+    fn lock_map(
+        &self,
+    ) -> std::sync::MutexGuard<'_, BTreeMap<String, Arc<tokio::sync::Mutex<Local>>>> {
         self.local.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -378,7 +393,9 @@ async fn change(
 ) -> Result<Option<(i64, Desired)>, SwapError> {
     for _ in 0..10 {
         let seen = store.read().await.map_err(storage)?;
-        let now = seen.as_ref().map_or_else(Desired::builtin, |(_, d)| d.clone());
+        let now = seen
+            .as_ref()
+            .map_or_else(Desired::builtin, |(_, d)| d.clone());
         let Some(desired) = next(&now) else {
             return Ok(None);
         };

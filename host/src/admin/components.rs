@@ -24,7 +24,10 @@ impl Admin {
             return reply;
         }
         let mut list = Vec::new();
-        let services = self.services.iter().filter(|(name, _)| only.is_none_or(|o| o == *name));
+        let services = self
+            .services
+            .iter()
+            .filter(|(name, _)| only.is_none_or(|o| o == *name));
         for (name, service) in services {
             let (desired, nodes) = match self.deployer.status(service).await {
                 Ok(status) => status,

@@ -151,7 +151,8 @@ impl RuleRegistry {
                         continue;
                     };
                     let rule = self.load(&tenant, &bytes).await?;
-                    self.keep_local(&tenant, &bytes).map_err(anyhow::Error::from)?;
+                    self.keep_local(&tenant, &bytes)
+                        .map_err(anyhow::Error::from)?;
                     self.insert(&tenant, rule);
                 }
             }

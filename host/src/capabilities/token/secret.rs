@@ -68,10 +68,15 @@ mod checks {
         let long = Secret::new("x".repeat(MIN_SECRET_BYTES));
         let short = Secret::new("x".repeat(MIN_SECRET_BYTES - 1));
         assert!(check_cluster_secret(Some(&long), false).is_ok());
-        assert!(check_cluster_secret(None, true).is_ok(), "sluice up makes one");
+        assert!(
+            check_cluster_secret(None, true).is_ok(),
+            "sluice up makes one"
+        );
         let missing = check_cluster_secret(None, false).unwrap_err().to_string();
         assert!(missing.contains("SLUICE_JWT_SECRET"), "{missing}");
-        let weak = check_cluster_secret(Some(&short), true).unwrap_err().to_string();
+        let weak = check_cluster_secret(Some(&short), true)
+            .unwrap_err()
+            .to_string();
         assert!(weak.contains("31 bytes"), "{weak}");
     }
 }

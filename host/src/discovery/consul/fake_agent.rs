@@ -217,7 +217,11 @@ impl State {
             .values()
             .filter(|r| r.registration.name == name)
             .filter(|r| !passing_only || r.status == "passing")
-            .filter(|r| params.get("tag").is_none_or(|t| r.registration.tags.iter().any(|x| x == t)))
+            .filter(|r| {
+                params
+                    .get("tag")
+                    .is_none_or(|t| r.registration.tags.iter().any(|x| x == t))
+            })
             .map(|r| entry(&r.registration, r.status))
             .collect();
         let mut response = reply(StatusCode::OK, &serde_json::to_string(&entries).unwrap());

@@ -133,7 +133,11 @@ async fn an_instance_without_the_clusters_tag_is_not_resolved() {
     ours.instances("catalog").await.unwrap();
     eventually(&ours, vec![real.addr]).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(ours.cached("catalog"), vec![real.addr], "the intruder stays out");
+    assert_eq!(
+        ours.cached("catalog"),
+        vec![real.addr],
+        "the intruder stays out"
+    );
 }
 
 #[tokio::test]

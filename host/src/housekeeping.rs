@@ -32,15 +32,10 @@ impl Default for HousekeepingConfig {
 pub async fn run_until_stopped(
     service: Arc<Service>,
     config: HousekeepingConfig,
-    mut stopped: watch::Receiver<bool>,
+    stopped: watch::Receiver<bool>,
 ) -> Result<()> {
-    let mut ticks = tokio::time::interval(Duration::from_millis(config.interval_ms.max(10)));
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = stopped.wait_for(|stop| *stop) => return Ok(()),
-            _ = ticks.tick() => {}
-        }
+    let period = Duration::from_millis(config.interval_ms);
+    crate::periodic::every(period, stopped, || async {
         match round(&service).await {
             Ok(Some(0)) | Ok(None) => {}
             Ok(Some(settled)) => {
@@ -52,7 +47,8 @@ pub async fn run_until_stopped(
                 "housekeeping round failed"
             ),
         }
-    }
+    })
+    .await
 }
 
 /// One round: how many records it settled, or `None` if the active version

@@ -17,6 +17,7 @@ pub mod housekeeping;
 pub mod http_server;
 pub mod linker;
 pub mod manifest;
+pub mod periodic;
 pub mod platform;
 pub mod preflight;
 pub mod rules;

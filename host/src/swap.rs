@@ -215,15 +215,10 @@ impl Deployer {
     pub async fn run_until_stopped(
         self: Arc<Self>,
         services: Vec<Arc<Service>>,
-        mut stopped: watch::Receiver<bool>,
+        stopped: watch::Receiver<bool>,
     ) -> Result<()> {
-        let mut ticks = tokio::time::interval(Duration::from_millis(self.config.poll_ms.max(10)));
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = stopped.wait_for(|stop| *stop) => return Ok(()),
-                _ = ticks.tick() => {}
-            }
+        let period = Duration::from_millis(self.config.poll_ms);
+        crate::periodic::every(period, stopped, || async {
             for service in &services {
                 let Ok(local) = self.local(&service.name) else {
                     continue;
@@ -233,7 +228,8 @@ impl Deployer {
                     tracing::warn!(service = %service.name, error = format!("{error:#}"), "converging failed");
                 }
             }
-        }
+        })
+        .await
     }
 
     /// Applies the desired state if it is newer than what this node serves.

@@ -93,17 +93,12 @@ impl RuleStore {
 pub async fn run_until_stopped(
     registry: Arc<RuleRegistry>,
     every: Duration,
-    mut stopped: watch::Receiver<bool>,
+    stopped: watch::Receiver<bool>,
 ) -> Result<()> {
-    let mut ticks = tokio::time::interval(every.max(Duration::from_millis(10)));
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = stopped.wait_for(|stop| *stop) => return Ok(()),
-            _ = ticks.tick() => {}
-        }
+    crate::periodic::every(every, stopped, || async {
         if let Err(error) = registry.sync().await {
             tracing::warn!(error = format!("{error:#}"), "syncing tenant rules failed");
         }
-    }
+    })
+    .await
 }

@@ -291,7 +291,12 @@ impl Reply {
     pub async fn from(response: reqwest::Response) -> Reply {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
+        // A body cut off mid-way (its node was killed) is no answer at
+        // all: status 0, which no assertion of a real status accepts.
+        let (status, text) = match response.text().await {
+            Ok(text) => (status, text),
+            Err(_) => (0, String::new()),
+        };
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Reply {
             status,

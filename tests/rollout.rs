@@ -11,11 +11,9 @@ mod support;
 use reqwest::Method;
 use serde_json::Value;
 use sluice::components as built;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use support::shop::{Cluster, Found, Shop, admin, order};
-use support::{Platform, Reply, token_for, unique};
+use support::shop::{Cluster, Found, Shop, SteadyLoad, admin};
+use support::{Platform, Reply, unique};
 
 /// Nodes look for a new desired state every 200 ms here.
 const FAST_POLL: &str = "[deploy]\npoll_ms = 200\nwait_ms = 10000\n";
@@ -74,28 +72,7 @@ async fn deploys_and_rollbacks_reach_every_node_without_a_failed_request() {
     c.api.create_product(&sku, 100, 1_000_000).await;
 
     // A steady load of reads and orders through the gateway.
-    let api = Arc::new(c.api.clone_client());
-    let stop = Arc::new(AtomicBool::new(false));
-    let load: Vec<_> = (0..4)
-        .map(|n| {
-            let (api, stop, sku) = (api.clone(), stop.clone(), sku.clone());
-            tokio::spawn(async move {
-                let customer = token_for(&format!("roll{n}-{}", unique()), "customer", "default");
-                let (mut done, mut failed) = (0, Vec::new());
-                while !stop.load(Ordering::SeqCst) {
-                    let read = api.get(&format!("/api/products/{sku}"), None).await;
-                    let placed = order(&api, &customer, &sku, 1).await;
-                    for reply in [read, placed] {
-                        if reply.status >= 300 {
-                            failed.push(format!("{} {}", reply.status, reply.body));
-                        }
-                    }
-                    done += 1;
-                }
-                (done, failed)
-            })
-        })
-        .collect();
+    let load = SteadyLoad::start(&c.api, &sku, 4);
 
     // Deploy through the gateway: both nodes serve b when it answers.
     let deployed = c
@@ -147,13 +124,7 @@ async fn deploys_and_rollbacks_reach_every_node_without_a_failed_request() {
     c.restart_catalog(1);
     assert_eq!(builds(&c).await, [Some("b".into()), Some("b".into())]);
 
-    stop.store(true, Ordering::SeqCst);
-    let (mut done, mut failed) = (0, Vec::new());
-    for worker in load {
-        let (n, f) = worker.await.unwrap();
-        done += n;
-        failed.extend(f);
-    }
+    let (done, failed) = load.stop().await;
     assert!(done > 10, "the load ran: {done}");
     assert_eq!(failed, Vec::<String>::new(), "no request failed");
 }

@@ -187,3 +187,52 @@ pub async fn stock(api: &Platform, sku: &str) -> i64 {
     reply.assert_status(200);
     reply.body["stock"].as_i64().unwrap()
 }
+
+/// A steady load through the gateway: `workers` customers, each reading
+/// `sku` and ordering one unit of it, over and over until stopped.
+pub struct SteadyLoad {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    workers: Vec<tokio::task::JoinHandle<(usize, Vec<String>)>>,
+}
+
+impl SteadyLoad {
+    pub fn start(api: &Platform, sku: &str, workers: usize) -> SteadyLoad {
+        use std::sync::atomic::Ordering;
+        let api = std::sync::Arc::new(api.clone_client());
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let workers = (0..workers)
+            .map(|n| {
+                let (api, stop, sku) = (api.clone(), stop.clone(), sku.to_string());
+                tokio::spawn(async move {
+                    let customer =
+                        token_for(&format!("load{n}-{}", unique()), "customer", "default");
+                    let (mut done, mut failed) = (0, Vec::new());
+                    while !stop.load(Ordering::SeqCst) {
+                        let read = api.get(&format!("/api/products/{sku}"), None).await;
+                        let placed = order(&api, &customer, &sku, 1).await;
+                        for reply in [read, placed] {
+                            if reply.status >= 300 {
+                                failed.push(format!("{} {}", reply.status, reply.body));
+                            }
+                        }
+                        done += 1;
+                    }
+                    (done, failed)
+                })
+            })
+            .collect();
+        SteadyLoad { stop, workers }
+    }
+
+    /// Stops the load: how many rounds ran, and every failed answer.
+    pub async fn stop(self) -> (usize, Vec<String>) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let (mut done, mut failed) = (0, Vec::new());
+        for worker in self.workers {
+            let (n, f) = worker.await.unwrap();
+            done += n;
+            failed.extend(f);
+        }
+        (done, failed)
+    }
+}

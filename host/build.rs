@@ -11,7 +11,8 @@ use std::process::Command;
 /// `hello` (a plain wasi:http component) and the example rules are embedded
 /// for tests and benchmarks; they serve no service. Crates named `rule-*`
 /// are `no_std` pricing rules, built in a cargo run of their own so that
-/// the services' std features of shared dependencies don't reach them.
+/// the services' std features of shared dependencies don't reach them;
+/// `std-rule-*` are rules written the ordinary way (std Rust, wit-bindgen).
 const COMPONENTS: &[(&str, &str, Option<&str>)] = &[
     ("account", "ACCOUNT", Some("account")),
     ("catalog", "CATALOG", Some("catalog")),
@@ -26,6 +27,8 @@ const COMPONENTS: &[(&str, &str, Option<&str>)] = &[
     ("rule-trap", "RULE_TRAP", None),
     ("rule-badprice", "RULE_BADPRICE", None),
     ("rule-bigoutput", "RULE_BIGOUTPUT", None),
+    ("std-rule-probe", "STD_RULE_PROBE", None),
+    ("std-rule-net", "STD_RULE_NET", None),
 ];
 
 /// Builds of a service component with a label (`SLUICE_BUILD_LABEL`, shown

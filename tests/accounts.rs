@@ -76,17 +76,25 @@ async fn register_login_me(p: &Platform) {
     assert_eq!(me.status, 200, "{me:?}");
     assert_eq!(
         me.body,
-        json!({"id": id, "email": address.to_lowercase(), "role": "customer", "tenant": "default"})
+        json!({"id": id, "email": address.to_lowercase(), "role": "customer",
+               "tenant": "default", "attributes": {}})
     );
 
+    // A tenant is joined through its admins, never by registering into it.
     let tenant = p
         .post(
             "/api/accounts/register",
             &json!({"email": email("bob"), "password": "12345678", "tenant": "acme"}),
         )
         .await;
-    assert_eq!(tenant.status, 201, "{tenant:?}");
-    assert_eq!(tenant.body["tenant"], "acme");
+    tenant.assert_error(403, "tenant_invite_only");
+    let default = p
+        .post(
+            "/api/accounts/register",
+            &json!({"email": email("bob"), "password": "12345678", "tenant": "default"}),
+        )
+        .await;
+    assert_eq!(default.status, 201, "{default:?}");
 
     let wrong = p
         .post(

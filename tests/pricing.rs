@@ -322,26 +322,37 @@ async fn capped_promotion(p: &Platform, admin: &str) {
 
 async fn tenants(p: &Platform) {
     let (sku, _, _) = seeded(0);
+    let admin = support::token_for("ops", "admin", "default");
     let q = p
-        .get(&format!("/api/prices/{sku}?tenant=shop-7"), None)
+        .get(&format!("/api/prices/{sku}?tenant=shop-7"), Some(&admin))
         .await;
-    assert_eq!(q.body["tenant"], "shop-7");
-    p.get(&format!("/api/prices/{sku}?tenant=Not%20Valid"), None)
+    assert_eq!(q.body["tenant"], "shop-7", "an admin previews any tenant");
+    p.get(
+        &format!("/api/prices/{sku}?tenant=Not%20Valid"),
+        Some(&admin),
+    )
+    .await
+    .assert_error(400, "invalid_tenant");
+    p.get(&format!("/api/prices/{sku}?tenant=shop-7"), None)
         .await
-        .assert_error(400, "invalid_tenant");
+        .assert_error(403, "tenant_preview_forbidden");
     let email = format!("acme-{}@example.com", support::unique());
-    let reply = p
-        .post(
-            "/api/accounts/register",
-            &json!({"email": email, "password": "password-123", "tenant": "acme"}),
-        )
-        .await;
-    assert_eq!(reply.status, 201, "{reply:?}");
-    let token = p.login(&email, "password-123").await;
+    p.post(
+        "/api/accounts/register",
+        &json!({"email": email, "password": "password-123", "tenant": "acme"}),
+    )
+    .await
+    .assert_error(403, "tenant_invite_only");
+    let customer = support::token_for("c-acme", "customer", "acme");
+    let q = p.get(&format!("/api/prices/{sku}"), Some(&customer)).await;
+    assert_eq!(q.body["tenant"], "acme", "the token's tenant");
     let q = p
-        .get(&format!("/api/prices/{sku}?tenant=shop-7"), Some(&token))
+        .get(&format!("/api/prices/{sku}?tenant=acme"), Some(&customer))
         .await;
-    assert_eq!(q.body["tenant"], "acme", "the token's tenant wins");
+    assert_eq!(q.body["tenant"], "acme", "naming one's own tenant is fine");
+    p.get(&format!("/api/prices/{sku}?tenant=shop-7"), Some(&customer))
+        .await
+        .assert_error(403, "tenant_preview_forbidden");
     p.get(&format!("/api/prices/{sku}"), Some("forged.token.here"))
         .await
         .assert_error(401, "invalid_token");

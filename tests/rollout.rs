@@ -202,9 +202,8 @@ async fn agent_lists(agent: &sluice::discovery::FakeAgent, addr: &str) -> bool {
 
 /// Whether `tenant`'s quote on `api` went through its rule.
 async fn ruled(api: &Platform, tenant: &str) -> bool {
-    let quote = api
-        .get(&format!("/api/prices/COF-ESP-001?tenant={tenant}"), None)
-        .await;
+    let customer = support::token_for("c", "customer", tenant);
+    let quote = api.get("/api/prices/COF-ESP-001", Some(&customer)).await;
     quote.assert_status(200);
     quote.body["applied"]
         .as_array()

@@ -27,12 +27,11 @@ async fn put_rule(platform: &Platform, tenant: &str, bytes: &[u8]) -> Reply {
         .await
 }
 
+/// A quote for a customer of `tenant` (the tenant of their token).
 async fn quote(platform: &Platform, tenant: &str, qty: u32) -> Value {
+    let customer = token_for("c", "customer", tenant);
     let reply = platform
-        .get(
-            &format!("/api/prices/{SKU}?qty={qty}&tenant={tenant}"),
-            None,
-        )
+        .get(&format!("/api/prices/{SKU}?qty={qty}"), Some(&customer))
         .await;
     assert_eq!(reply.status, 200, "{reply:?}");
     reply.body
@@ -187,10 +186,12 @@ async fn tenants_quoting_at_once_get_their_own_rules() {
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..60 {
         let tenant = [&charm, &bulk, &looping][i % 3].clone();
-        let url = platform.url(&format!("/api/prices/{SKU}?qty=10&tenant={tenant}"));
+        let url = platform.url(&format!("/api/prices/{SKU}?qty=10"));
+        let customer = token_for("c", "customer", &tenant);
         let client = platform.client.clone();
         tasks.spawn(async move {
-            let reply = Reply::from(client.get(url).send().await.unwrap()).await;
+            let reply =
+                Reply::from(client.get(url).bearer_auth(customer).send().await.unwrap()).await;
             (i % 3, reply)
         });
     }
@@ -247,6 +248,65 @@ async fn invalid_rules_are_refused_at_upload() {
         .send(reqwest::Method::GET, &path, Some(&admin()), None, &[])
         .await;
     none.assert_error(404, "not_found");
+}
+
+/// A rule written the ordinary way (std Rust and wit-bindgen, no rule kit)
+/// imports WASI p2 and runs in the restricted, deterministic WASI: clocks
+/// at the epoch, the same randomness every run, its output captured and
+/// cut at the cap. A rule that imports the network is refused, by name.
+#[tokio::test]
+async fn std_rules_run_in_a_deterministic_wasi() {
+    let platform = Platform::start(Default::default());
+    for sku in ["CLOCK", "PRINT"] {
+        platform.create_product(sku, 1000, 10).await;
+    }
+    let tenant = format!("std{}", unique());
+    let accepted = put_rule(&platform, &tenant, built::STD_RULE_PROBE).await;
+    accepted.assert_status(200);
+    let customer = token_for("c", "customer", &tenant);
+    let reason = |quote: &Value| rule_detail(quote).unwrap_or_else(|| panic!("{quote}"));
+    let quote_of = |sku: &'static str| {
+        let (platform, customer) = (&platform, &customer);
+        async move {
+            let reply = platform
+                .get(&format!("/api/prices/{sku}"), Some(customer))
+                .await;
+            reply.assert_status(200);
+            reply.body
+        }
+    };
+
+    let first = reason(&quote_of("CLOCK").await);
+    assert!(
+        first.contains("wall=0 "),
+        "the wall clock is fixed: {first}"
+    );
+    assert_eq!(
+        reason(&quote_of("CLOCK").await),
+        first,
+        "same input, same answer"
+    );
+
+    let printed = quote_of("PRINT").await;
+    assert_eq!(
+        unit_price(&printed),
+        999,
+        "a rule that prints still answers: {printed}"
+    );
+    let rule = platform
+        .get(
+            &format!("/admin/tenants/{tenant}/pricing-rule"),
+            Some(&admin()),
+        )
+        .await;
+    let log = rule.body["last_run"]["log"].as_str().unwrap();
+    assert!(log.len() < 5000, "the log is capped: {} bytes", log.len());
+    assert!(log.contains("[log cut at 4096 bytes"), "{log}");
+
+    let net = put_rule(&platform, &format!("net{}", unique()), built::STD_RULE_NET).await;
+    net.assert_error(422, "invalid_rule");
+    let message = net.body["message"].as_str().unwrap();
+    assert!(message.contains("wasi:sockets/"), "{message}");
 }
 
 /// Rules are kept in the data dir: a restart runs them again.

@@ -1,6 +1,7 @@
 //! Routing: which route (and so which service and options) a request path
 //! belongs to. The longest configured prefix that matches on a path segment
-//! boundary wins.
+//! boundary wins. A prefix segment `*` matches any one segment
+//! (`/admin/tenants/*/pricing-rule`).
 
 use crate::config::{FaultConfig, Methods, Route};
 use anyhow::{Result, bail};
@@ -118,12 +119,21 @@ fn check_faults(prefix: &str, faults: &FaultConfig) -> Result<()> {
 }
 
 /// `prefix` (without a trailing slash; empty for the root) matches `path`
-/// itself and anything below it, never a longer sibling segment.
+/// itself and anything below it, never a longer sibling segment; a `*`
+/// segment of the prefix matches any one non-empty segment.
 fn matches_prefix(path: &str, prefix: &str) -> bool {
-    match path.strip_prefix(prefix) {
-        Some(rest) => rest.is_empty() || rest.starts_with('/'),
-        None => false,
+    if !prefix.contains('*') {
+        return match path.strip_prefix(prefix) {
+            Some(rest) => rest.is_empty() || rest.starts_with('/'),
+            None => false,
+        };
     }
+    let mut segments = path.split('/');
+    prefix.split('/').all(|want| {
+        segments
+            .next()
+            .is_some_and(|got| got == want || (want == "*" && !got.is_empty()))
+    })
 }
 
 #[cfg(test)]
@@ -148,6 +158,29 @@ mod tests {
         assert_eq!(service(&table, "/api/accountsx"), None);
         assert_eq!(service(&table, "/api"), None);
         assert_eq!(service(&table, "/"), None);
+    }
+
+    #[test]
+    fn a_star_segment_matches_any_one_segment() {
+        let table = RouteTable::new(&default_routes(), TIMEOUT).unwrap();
+        let rule = "/admin/tenants/acme/pricing-rule";
+        assert_eq!(service(&table, rule), Some("admin-pricing"));
+        assert_eq!(service(&table, "/admin/tenants/acme"), Some("account"));
+        assert_eq!(
+            service(&table, "/admin/tenants/acme/members/a1"),
+            Some("account")
+        );
+        assert_eq!(
+            service(&table, "/admin/tenants//pricing-rule"),
+            Some("account")
+        );
+        assert_eq!(
+            service(&table, "/admin/accounts/a1/attributes"),
+            Some("account")
+        );
+        assert_eq!(service(&table, "/admin/components"), Some("admin"));
+        let tenants = table.route_for(rule).unwrap();
+        assert!(tenants.needs_token(&Method::PUT) && !tenants.needs_admin(&Method::PUT));
     }
 
     #[test]

@@ -82,7 +82,7 @@ fn quotes(c: &mut Criterion) {
         group.bench_function(name, |b| {
             b.to_async(&runtime).iter(|| async {
                 let price = link
-                    .quote("COF-FIL-002".into(), 10, tenant.into())
+                    .quote("COF-FIL-002".into(), 10, tenant.into(), Vec::new())
                     .await
                     .unwrap();
                 assert!(price.unit_price > 0);

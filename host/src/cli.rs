@@ -70,6 +70,9 @@ enum Command {
         #[command(flatten)]
         admin: crate::cli_admin::AdminArgs,
     },
+    /// A tenant's toolbox for pricing rules: new, check, test.
+    #[command(subcommand)]
+    Rule(crate::cli_rule::RuleCommand),
     /// Serve any wasi:http component (p2 or p3) with sluice's engine and front door.
     Run {
         /// The component file.
@@ -140,6 +143,7 @@ pub async fn main(cli: Cli) -> Result<()> {
             admin,
         } => return admin.deploy(&service, &file).await,
         Command::Rollback { service, admin } => return admin.rollback(&service).await,
+        Command::Rule(rule) => return rule.run().await,
         Command::Up(node) => (node, available_services(), true, true),
         Command::Serve { services, node } => (node, services, false, false),
         Command::Gateway(node) => (node, vec![], true, false),

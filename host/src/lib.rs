@@ -6,6 +6,7 @@ pub mod bindings;
 pub mod capabilities;
 pub mod cli;
 mod cli_admin;
+mod cli_rule;
 pub mod components;
 pub mod config;
 pub mod desired;

@@ -213,8 +213,14 @@ impl ports::Host for Imports {
         monotonic_clock::wait_for(ms.saturating_mul(1_000_000)).await;
     }
 
-    fn issue_token(&self, subject: &str, role: &str, tenant: &str) -> Issued {
-        let issued = token_issuer::issue(subject, role, tenant);
+    fn issue_token(
+        &self,
+        subject: &str,
+        role: &str,
+        tenant: &str,
+        attributes: &[(String, String)],
+    ) -> Issued {
+        let issued = token_issuer::issue(subject, role, tenant, attributes);
         Issued {
             token: issued.token,
             expires_in: issued.expires_in,
@@ -227,6 +233,7 @@ impl ports::Host for Imports {
                 subject: c.subject,
                 role: c.role,
                 tenant: c.tenant,
+                attributes: c.attributes,
                 expires_at: c.expires_at,
             }),
             Err(token::Error::Invalid) => Err(TokenError::Invalid),

@@ -7,7 +7,10 @@ use crate::{ids, password};
 
 /// The role of accounts that register themselves.
 pub const CUSTOMER: &str = "customer";
-/// The role of the operator's accounts.
+/// The role of an admin of its own tenant only, given by a platform admin
+/// or another admin of that tenant.
+pub const TENANT_ADMIN: &str = "tenant-admin";
+/// The role of the operator's accounts: an admin of the platform.
 pub const ADMIN: &str = "admin";
 
 /// A new, not yet stored account from already validated input. Fails only
@@ -28,5 +31,6 @@ pub fn build(
         role: role.to_string(),
         tenant,
         created_at: i64::try_from(host.now_ms()).unwrap_or(i64::MAX),
+        attributes: Default::default(),
     })
 }

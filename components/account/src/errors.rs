@@ -15,8 +15,25 @@ pub enum ApiError {
     InvalidPassword(&'static str),
     /// The tenant name breaks the rules.
     InvalidTenant(&'static str),
+    /// A field of an admin request breaks its rules; the string names the
+    /// field and the rule.
+    InvalidInput(String),
+    /// The customer attributes break the rules; the string says which.
+    InvalidAttributes(String),
+    /// Self-registration into a tenant other than `default`.
+    TenantInviteOnly,
+    /// A valid token whose role may not do this.
+    Forbidden,
     /// An account with this email already exists.
     EmailTaken,
+    /// A tenant with this id already exists.
+    TenantExists,
+    /// The account is a platform admin, whom tenant routes do not change.
+    PlatformAdmin,
+    /// Tenant `default` keeps its members.
+    DefaultTenant,
+    /// The account changed under the request, again and again.
+    Conflict,
     /// Unknown email or wrong password (deliberately indistinguishable).
     InvalidCredentials,
     /// Throttled; the client may retry after this many whole seconds.
@@ -42,6 +59,8 @@ pub enum ApiError {
     },
     /// No such path.
     NotFound,
+    /// No such thing (`"tenant"`, `"account"`) on a known path.
+    NoSuch(&'static str),
     /// The database could not be reached.
     Unavailable,
     /// Anything else that went wrong on our side (already logged).
@@ -62,14 +81,21 @@ impl ApiError {
             ApiError::InvalidJson(_)
             | ApiError::InvalidEmail(_)
             | ApiError::InvalidPassword(_)
-            | ApiError::InvalidTenant(_) => 400,
+            | ApiError::InvalidTenant(_)
+            | ApiError::InvalidInput(_)
+            | ApiError::InvalidAttributes(_) => 400,
             ApiError::InvalidCredentials
             | ApiError::Unauthorized
             | ApiError::InvalidToken
             | ApiError::TokenExpired => 401,
-            ApiError::NotFound => 404,
+            ApiError::TenantInviteOnly | ApiError::Forbidden => 403,
+            ApiError::NotFound | ApiError::NoSuch(_) => 404,
             ApiError::MethodNotAllowed { .. } => 405,
-            ApiError::EmailTaken => 409,
+            ApiError::EmailTaken
+            | ApiError::TenantExists
+            | ApiError::PlatformAdmin
+            | ApiError::DefaultTenant
+            | ApiError::Conflict => 409,
             ApiError::PayloadTooLarge { .. } => 413,
             ApiError::RateLimited { .. } => 429,
             ApiError::Internal => 500,
@@ -84,7 +110,15 @@ impl ApiError {
             ApiError::InvalidEmail(_) => "invalid_email",
             ApiError::InvalidPassword(_) => "invalid_password",
             ApiError::InvalidTenant(_) => "invalid_tenant",
+            ApiError::InvalidInput(_) => "invalid_input",
+            ApiError::InvalidAttributes(_) => "invalid_attributes",
+            ApiError::TenantInviteOnly => "tenant_invite_only",
+            ApiError::Forbidden => "forbidden",
             ApiError::EmailTaken => "email_taken",
+            ApiError::TenantExists => "tenant_exists",
+            ApiError::PlatformAdmin => "platform_admin",
+            ApiError::DefaultTenant => "default_tenant",
+            ApiError::Conflict => "conflict",
             ApiError::InvalidCredentials => "invalid_credentials",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Unauthorized => "unauthorized",
@@ -92,7 +126,7 @@ impl ApiError {
             ApiError::TokenExpired => "token_expired",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
-            ApiError::NotFound => "not_found",
+            ApiError::NotFound | ApiError::NoSuch(_) => "not_found",
             ApiError::Unavailable => "unavailable",
             ApiError::Internal => "internal",
         }
@@ -105,7 +139,19 @@ impl ApiError {
             ApiError::InvalidEmail(why)
             | ApiError::InvalidPassword(why)
             | ApiError::InvalidTenant(why) => (*why).to_string(),
+            ApiError::InvalidInput(why) | ApiError::InvalidAttributes(why) => why.clone(),
+            ApiError::TenantInviteOnly => "an account joins a tenant only through an admin of \
+                the platform or of that tenant; register without a tenant and ask one of them \
+                to add you"
+                .into(),
+            ApiError::Forbidden => "your role does not allow this".into(),
             ApiError::EmailTaken => "an account with this email already exists".into(),
+            ApiError::TenantExists => "a tenant with this id already exists".into(),
+            ApiError::PlatformAdmin => {
+                "the account is a platform admin; its tenant and role are not changed here".into()
+            }
+            ApiError::DefaultTenant => "accounts cannot be removed from tenant \"default\"".into(),
+            ApiError::Conflict => "the account changed during the request; try again".into(),
             ApiError::InvalidCredentials => "wrong email or password".into(),
             ApiError::RateLimited { retry_after_secs } => {
                 format!("too many attempts; retry after {retry_after_secs} s")
@@ -122,6 +168,7 @@ impl ApiError {
                 format!("method not allowed here; allowed: {allow}")
             }
             ApiError::NotFound => "no such resource".into(),
+            ApiError::NoSuch(what) => format!("no such {what}"),
             ApiError::Unavailable => "the account database is unavailable; try again later".into(),
             ApiError::Internal => "internal error".into(),
         }
@@ -172,7 +219,19 @@ mod tests {
             (ApiError::InvalidEmail("x"), 400, "invalid_email"),
             (ApiError::InvalidPassword("x"), 400, "invalid_password"),
             (ApiError::InvalidTenant("x"), 400, "invalid_tenant"),
+            (ApiError::InvalidInput("x".into()), 400, "invalid_input"),
+            (
+                ApiError::InvalidAttributes("x".into()),
+                400,
+                "invalid_attributes",
+            ),
+            (ApiError::TenantInviteOnly, 403, "tenant_invite_only"),
+            (ApiError::Forbidden, 403, "forbidden"),
             (ApiError::EmailTaken, 409, "email_taken"),
+            (ApiError::TenantExists, 409, "tenant_exists"),
+            (ApiError::PlatformAdmin, 409, "platform_admin"),
+            (ApiError::DefaultTenant, 409, "default_tenant"),
+            (ApiError::Conflict, 409, "conflict"),
             (ApiError::InvalidCredentials, 401, "invalid_credentials"),
             (
                 ApiError::RateLimited {
@@ -195,6 +254,7 @@ mod tests {
                 "method_not_allowed",
             ),
             (ApiError::NotFound, 404, "not_found"),
+            (ApiError::NoSuch("tenant"), 404, "not_found"),
             (ApiError::Unavailable, 503, "unavailable"),
             (ApiError::Internal, 500, "internal"),
         ];

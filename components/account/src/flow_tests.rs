@@ -30,11 +30,15 @@ pub(crate) fn send(
     body: &[u8],
 ) -> Reply {
     let reply = block_on(handle(host, request(method, path, headers, body)));
-    assert_eq!(reply.header("content-type"), Some("application/json"));
+    if reply.status == 204 {
+        assert!(reply.body.is_empty() && reply.header("content-type").is_none());
+    } else {
+        assert_eq!(reply.header("content-type"), Some("application/json"));
+    }
     reply
 }
 
-fn post(host: &FakeHost, path: &str, body: Value) -> Reply {
+pub(crate) fn post(host: &FakeHost, path: &str, body: Value) -> Reply {
     send(host, "POST", path, &[], body.to_string().as_bytes())
 }
 
@@ -80,7 +84,8 @@ fn register_creates_a_customer_with_a_hashed_password() {
     assert_eq!(body["email"], "alice@example.com");
     assert_eq!(body["role"], "customer");
     assert_eq!(body["tenant"], "default");
-    assert_eq!(body.as_object().unwrap().len(), 4);
+    assert_eq!(body["attributes"], json!({}));
+    assert_eq!(body.as_object().unwrap().len(), 5);
 
     let stored = host.account("alice@example.com").unwrap();
     assert_eq!(stored.id, id);
@@ -94,15 +99,15 @@ fn register_creates_a_customer_with_a_hashed_password() {
 }
 
 #[test]
-fn register_keeps_a_valid_tenant_and_rejects_bad_input() {
+fn register_into_default_by_name_and_rejects_bad_input() {
     let host = FakeHost::new();
     let reply = post(
         &host,
         "/api/accounts/register",
-        json!({"email": "t@acme.io", "password": "12345678", "tenant": "acme-1"}),
+        json!({"email": "t@acme.io", "password": "12345678", "tenant": "default"}),
     );
     assert_eq!(reply.status, 201);
-    assert_eq!(json_of(&reply)["tenant"], "acme-1");
+    assert_eq!(json_of(&reply)["tenant"], "default");
 
     let cases = [
         (
@@ -251,7 +256,10 @@ fn login_issues_a_bearer_token_and_me_returns_the_account() {
     assert_eq!(reply.status, 200);
     assert_eq!(
         json_of(&reply),
-        json!({"id": id, "email": "carol@example.com", "role": "customer", "tenant": "default"})
+        json!({
+            "id": id, "email": "carol@example.com", "role": "customer", "tenant": "default",
+            "attributes": {}
+        })
     );
 }
 

@@ -1,5 +1,6 @@
-//! The account service of sluice: register, login and `me`, as a
-//! `wasm32-wasip2` component exporting the WASIp3 `wasi:http/handler`.
+//! The account service of sluice: register, login and `me`; tenants, their
+//! members and customer attributes for admins; as a `wasm32-wasip2`
+//! component exporting the WASIp3 `wasi:http/handler`.
 //!
 //! The business logic is plain Rust over the traits in [`ports`], unit
 //! tested natively; the `component` module (wasm only) binds those traits
@@ -7,6 +8,8 @@
 //! [`admin`].
 
 pub mod admin;
+pub mod attributes;
+pub mod auth;
 pub mod body;
 pub mod create;
 pub mod errors;
@@ -15,6 +18,7 @@ pub mod handler;
 pub mod ids;
 pub mod login;
 pub mod me;
+pub mod members;
 pub mod migrations;
 pub mod password;
 pub mod ports;
@@ -22,7 +26,10 @@ pub mod register;
 pub mod reply;
 pub mod routes;
 pub mod store;
+pub mod tenant_store;
+pub mod tenants;
 pub mod throttle;
+pub mod times;
 pub mod validate;
 pub mod wire;
 
@@ -30,8 +37,14 @@ pub mod wire;
 mod component;
 
 #[cfg(test)]
+mod admin_testing;
+#[cfg(test)]
+mod attribute_tests;
+#[cfg(test)]
 mod flow_tests;
 #[cfg(test)]
 mod login_throttle_tests;
+#[cfg(test)]
+mod tenant_tests;
 #[cfg(test)]
 mod testing;

@@ -49,7 +49,10 @@ pub async fn login(
             return Err(failure::internal(host, "login", &detail));
         }
     }
-    let issued = host.issue_token(&account.id, &account.role, &account.tenant);
+    // The token carries the account as it is now: membership, role and
+    // attributes an admin changed since the last login take effect here.
+    let attributes: Vec<(String, String)> = account.attributes.into_iter().collect();
+    let issued = host.issue_token(&account.id, &account.role, &account.tenant, &attributes);
     Ok(Reply::json(
         200,
         &TokenView {

@@ -27,6 +27,11 @@ role VARCHAR(16) NOT NULL, \
 tenant VARCHAR(64) NOT NULL, \
 created_at BIGINT NOT NULL";
 
+/// The columns of `tenants` (migration 2).
+const TENANTS_COLUMNS: &str = "id VARCHAR(64) PRIMARY KEY, \
+name VARCHAR(200) NOT NULL, \
+created_at BIGINT NOT NULL";
+
 /// All migrations for `dialect`, in version order.
 pub fn migrations(dialect: Dialect) -> Vec<Migration> {
     // MySQL/MariaDB: InnoDB for the unique index, utf8mb4 whatever the
@@ -37,25 +42,48 @@ pub fn migrations(dialect: Dialect) -> Vec<Migration> {
         Dialect::Mysql => " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
         Dialect::Sqlite | Dialect::Postgres => "",
     };
-    vec![Migration {
-        version: 1,
-        name: "create accounts".to_string(),
-        statements: vec![format!(
-            "CREATE TABLE accounts ({ACCOUNTS_COLUMNS}){suffix}"
-        )],
-    }]
+    vec![
+        Migration {
+            version: 1,
+            name: "create accounts".to_string(),
+            statements: vec![format!(
+                "CREATE TABLE accounts ({ACCOUNTS_COLUMNS}){suffix}"
+            )],
+        },
+        // Tenants become rows an admin creates. `default` and every tenant
+        // an account registered into before keep one (named after the id,
+        // created at 0); each account gets its customer attributes, a JSON
+        // object string to string.
+        Migration {
+            version: 2,
+            name: "tenants and account attributes".to_string(),
+            statements: vec![
+                format!("CREATE TABLE tenants ({TENANTS_COLUMNS}){suffix}"),
+                "INSERT INTO tenants (id, name, created_at) VALUES ('default', 'Default', 0)"
+                    .to_string(),
+                "INSERT INTO tenants (id, name, created_at) \
+                 SELECT DISTINCT tenant, tenant, 0 FROM accounts WHERE tenant <> 'default'"
+                    .to_string(),
+                "ALTER TABLE accounts ADD COLUMN attributes VARCHAR(2048) NOT NULL DEFAULT '{}'"
+                    .to_string(),
+            ],
+        },
+    ]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const DIALECTS: [Dialect; 3] = [Dialect::Sqlite, Dialect::Postgres, Dialect::Mysql];
+
     #[test]
     fn version_one_creates_accounts_on_every_dialect() {
-        for dialect in [Dialect::Sqlite, Dialect::Postgres, Dialect::Mysql] {
+        for dialect in DIALECTS {
             let all = migrations(dialect);
-            assert_eq!(all.len(), 1);
+            assert_eq!(all.len(), 2);
             assert_eq!(all[0].version, 1);
+            assert_eq!(all[0].statements.len(), 1);
             let sql = &all[0].statements[0];
             assert!(sql.starts_with("CREATE TABLE accounts ("), "{sql}");
             for column in [
@@ -72,6 +100,36 @@ mod tests {
     }
 
     #[test]
+    fn version_two_adds_tenants_keeps_old_tenants_and_adds_attributes() {
+        for dialect in DIALECTS {
+            let m = &migrations(dialect)[1];
+            assert_eq!(m.version, 2);
+            let suffix = if dialect == Dialect::Mysql {
+                " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+            } else {
+                ""
+            };
+            assert_eq!(
+                m.statements,
+                [
+                    format!(
+                        "CREATE TABLE tenants (id VARCHAR(64) PRIMARY KEY, \
+                         name VARCHAR(200) NOT NULL, created_at BIGINT NOT NULL){suffix}"
+                    ),
+                    "INSERT INTO tenants (id, name, created_at) VALUES ('default', 'Default', 0)"
+                        .to_string(),
+                    "INSERT INTO tenants (id, name, created_at) SELECT DISTINCT tenant, tenant, 0 \
+                     FROM accounts WHERE tenant <> 'default'"
+                        .to_string(),
+                    "ALTER TABLE accounts ADD COLUMN attributes VARCHAR(2048) NOT NULL DEFAULT '{}'"
+                        .to_string(),
+                ],
+                "{dialect:?}"
+            );
+        }
+    }
+
+    #[test]
     fn mysql_gets_utf8mb4_and_a_binary_collation() {
         let sql = &migrations(Dialect::Mysql)[0].statements[0];
         assert!(sql.ends_with("ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"));
@@ -81,9 +139,10 @@ mod tests {
 
     #[test]
     fn versions_increase_from_one() {
-        let all = migrations(Dialect::Sqlite);
-        for (i, m) in all.iter().enumerate() {
-            assert_eq!(m.version as usize, i + 1);
+        for dialect in DIALECTS {
+            for (i, m) in migrations(dialect).iter().enumerate() {
+                assert_eq!(m.version as usize, i + 1);
+            }
         }
     }
 }

@@ -71,6 +71,9 @@ pub struct Claims {
     pub subject: String,
     pub role: String,
     pub tenant: String,
+    /// The account's customer attributes when the token was issued, sorted
+    /// by key.
+    pub attributes: Vec<(String, String)>,
     pub expires_at: u64,
 }
 
@@ -115,8 +118,15 @@ pub trait Host: Sql {
     /// so that an async wait (`wasi:clocks/monotonic-clock.wait-for`) can
     /// take the place of today's blocking one (see the glue) unchanged.
     async fn sleep_ms(&self, ms: u64);
-    /// Issues a token (`token.issue`).
-    fn issue_token(&self, subject: &str, role: &str, tenant: &str) -> Issued;
+    /// Issues a token (`token-issuer.issue`) carrying `attributes`, sorted
+    /// by key.
+    fn issue_token(
+        &self,
+        subject: &str,
+        role: &str,
+        tenant: &str,
+        attributes: &[(String, String)],
+    ) -> Issued;
     /// Verifies a token (`token.verify`).
     fn verify_token(&self, token: &str) -> Result<Claims, TokenError>;
 }

@@ -1,4 +1,6 @@
-//! `POST /api/accounts/register`: a new customer account.
+//! `POST /api/accounts/register`: a new customer account, always in tenant
+//! `default`: an account joins another tenant only through an admin (see
+//! [`members`](crate::members)).
 
 use crate::body::{self, BodySource};
 use crate::errors::ApiError;
@@ -8,7 +10,9 @@ use crate::wire::{self, AccountView, RegisterRequest};
 use crate::{create, failure, store, throttle, validate};
 
 /// Throttles per client, validates, hashes and inserts; 201 with the account.
-/// A taken email (the unique constraint decides) is 409 `email_taken`.
+/// A taken email (the unique constraint decides) is 409 `email_taken`; a
+/// tenant other than `default` is 403 `tenant_invite_only`, and nothing is
+/// written.
 pub async fn register(
     host: &impl Host,
     client: &str,
@@ -20,6 +24,9 @@ pub async fn register(
     let email = validate::email(&req.email)?;
     validate::password(&req.password)?;
     let tenant = validate::tenant(req.tenant.as_deref())?;
+    if tenant != validate::DEFAULT_TENANT {
+        return Err(ApiError::TenantInviteOnly);
+    }
 
     let account = create::build(host, email, &req.password, create::CUSTOMER, tenant)
         .map_err(|e| failure::internal(host, "register", &e))?;
@@ -34,15 +41,4 @@ pub async fn register(
         &[("account", &account.id), ("tenant", &account.tenant)],
     );
     Ok(Reply::json(201, &AccountView::from(&account)))
-}
-
-impl From<&store::Account> for AccountView {
-    fn from(a: &store::Account) -> AccountView {
-        AccountView {
-            id: a.id.clone(),
-            email: a.email.clone(),
-            role: a.role.clone(),
-            tenant: a.tenant.clone(),
-        }
-    }
 }

@@ -1,5 +1,6 @@
-//! An HTTP response as plain data: status, headers and a JSON body. The wasm
-//! glue turns it into a `wasi:http` response; tests inspect it directly.
+//! An HTTP response as plain data: status, headers and a JSON body (or
+//! none, for 204). The wasm glue turns it into a `wasi:http` response;
+//! tests inspect it directly.
 
 use serde::Serialize;
 
@@ -11,7 +12,8 @@ pub const JSON: &str = "application/json";
 pub struct Reply {
     /// The HTTP status code.
     pub status: u16,
-    /// Header names and values, in order; always includes `content-type`.
+    /// Header names and values, in order; `content-type` whenever there is
+    /// a body.
     pub headers: Vec<(String, String)>,
     /// The serialized JSON body.
     pub body: Vec<u8>,
@@ -27,6 +29,15 @@ impl Reply {
             status,
             headers: vec![("content-type".to_string(), JSON.to_string())],
             body,
+        }
+    }
+
+    /// A response without a body or `content-type`, e.g. 204.
+    pub fn empty(status: u16) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
         }
     }
 
@@ -55,6 +66,14 @@ mod tests {
         assert_eq!(reply.status, 201);
         assert_eq!(reply.header("Content-Type"), Some(JSON));
         assert_eq!(reply.body, br#"{"a":1}"#);
+    }
+
+    #[test]
+    fn empty_reply_has_no_body_and_no_content_type() {
+        let reply = Reply::empty(204);
+        assert_eq!(reply.status, 204);
+        assert!(reply.body.is_empty());
+        assert_eq!(reply.header("content-type"), None);
     }
 
     #[test]

@@ -1,19 +1,31 @@
-//! An in-memory fake of the host for native tests: a tiny `accounts` table
-//! that understands exactly the statements of `store`, a rate limiter
-//! (scripted per policy, or counting per key), fake tokens, a fixed clock,
-//! recorded waits and a captured log.
+//! An in-memory fake of the host for native tests: tiny `accounts` and
+//! `tenants` tables that understand exactly the statements of `store` and
+//! `tenant_store`, a rate limiter (scripted per policy, or counting per
+//! key), fake tokens (`tok|subject|role|tenant`, every issue recorded), a
+//! fixed clock, recorded waits and a captured log.
 
 use crate::ports::*;
-use crate::store::{self, Account};
-use std::cell::RefCell;
+use crate::store::{self, Account, Attributes};
+use crate::tenant_store::{self, Tenant};
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 /// One captured log record: level, message, fields.
 pub type LogRecord = (Level, String, Vec<(String, String)>);
 
+/// One token issued: subject, role, tenant and attributes as given.
+pub type IssueRecord = (String, String, String, Vec<(String, String)>);
+
 #[derive(Default)]
 pub struct FakeHost {
     pub accounts: RefCell<Vec<Account>>,
+    /// Starts with `default`, as the migration leaves it.
+    pub tenants: RefCell<Vec<Tenant>>,
+    /// Every token issued, in order.
+    pub issued: RefCell<Vec<IssueRecord>>,
+    /// How many of the next conditional updates (membership, attributes)
+    /// match no row, as if another request had changed it since it was read.
+    pub missed_updates: Cell<usize>,
     /// When set, every SQL call fails with this error.
     pub sql_failure: RefCell<Option<SqlError>>,
     /// Scripted answers per policy, for every key; they win over `budgets`.
@@ -36,7 +48,13 @@ pub struct FakeHost {
 
 impl FakeHost {
     pub fn new() -> FakeHost {
-        FakeHost::default()
+        let host = FakeHost::default();
+        host.tenants.borrow_mut().push(Tenant {
+            id: "default".into(),
+            name: "Default".into(),
+            created_at: 0,
+        });
+        host
     }
 
     pub fn limit(&self, policy: &str, answer: Result<Decision, RateLimitError>) {
@@ -68,6 +86,19 @@ impl FakeHost {
             .cloned()
     }
 
+    pub fn account_by_id(&self, id: &str) -> Option<Account> {
+        self.accounts.borrow().iter().find(|a| a.id == id).cloned()
+    }
+
+    /// The number of statements run so far that change data.
+    pub fn writes(&self) -> usize {
+        self.statements
+            .borrow()
+            .iter()
+            .filter(|s| !s.starts_with("SELECT"))
+            .count()
+    }
+
     fn failure(&self, sql: &str) -> Result<(), SqlError> {
         self.statements.borrow_mut().push(sql.to_string());
         match self.sql_failure.borrow().clone() {
@@ -84,81 +115,178 @@ fn text(v: &Value) -> String {
     }
 }
 
+fn integer(v: &Value) -> i64 {
+    match v {
+        Value::Integer(n) => *n,
+        other => panic!("expected an integer, got {other:?}"),
+    }
+}
+
+/// Attributes from their stored JSON text.
+fn attributes(v: &Value) -> Attributes {
+    serde_json::from_str(&text(v)).expect("attributes are stored as a JSON object")
+}
+
+fn rows(columns: &[&str], rows: Vec<Vec<Value>>) -> Rows {
+    Rows {
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        rows,
+    }
+}
+
+fn account_row(a: &Account) -> Vec<Value> {
+    vec![
+        Value::Text(a.id.clone()),
+        Value::Text(a.email.clone()),
+        Value::Text(a.password_hash.clone()),
+        Value::Text(a.role.clone()),
+        Value::Text(a.tenant.clone()),
+        Value::Integer(a.created_at),
+        Value::Text(store::encode_attributes(&a.attributes)),
+    ]
+}
+
+const ACCOUNT_COLUMNS: [&str; 7] = [
+    "id",
+    "email",
+    "password_hash",
+    "role",
+    "tenant",
+    "created_at",
+    "attributes",
+];
+
+impl FakeHost {
+    /// `SELECT`s of `store`.
+    fn query_accounts(&self, sql: &str, params: &[Value]) -> Rows {
+        let key = text(&params[0]);
+        let accounts = self.accounts.borrow();
+        let mut found: Vec<&Account> = match sql {
+            store::BY_EMAIL => accounts.iter().filter(|a| a.email == key).collect(),
+            store::BY_ID => accounts.iter().filter(|a| a.id == key).collect(),
+            store::MEMBERS => accounts.iter().filter(|a| a.tenant == key).collect(),
+            _ => panic!("unexpected query {sql}"),
+        };
+        if sql == store::MEMBERS {
+            found.sort_by(|a, b| a.email.cmp(&b.email));
+            found.truncate(store::MAX_MEMBERS);
+        }
+        rows(
+            &ACCOUNT_COLUMNS,
+            found.into_iter().map(account_row).collect(),
+        )
+    }
+
+    /// `SELECT`s of `tenant_store`.
+    fn query_tenants(&self, sql: &str, params: &[Value]) -> Rows {
+        let mut found = self.tenants.borrow().clone();
+        match sql {
+            tenant_store::BY_ID => found.retain(|t| t.id == text(&params[0])),
+            tenant_store::ALL => found.sort_by(|a, b| a.id.cmp(&b.id)),
+            _ => panic!("unexpected query {sql}"),
+        }
+        let values = found
+            .into_iter()
+            .map(|t| {
+                vec![
+                    Value::Text(t.id),
+                    Value::Text(t.name),
+                    Value::Integer(t.created_at),
+                ]
+            })
+            .collect();
+        rows(&["id", "name", "created_at"], values)
+    }
+
+    /// Applies `change` to the accounts `matches` selects; the count. A
+    /// conditional update may miss (see `missed_updates`).
+    fn update(&self, matches: impl Fn(&Account) -> bool, change: impl Fn(&mut Account)) -> u64 {
+        if self.missed_updates.get() > 0 {
+            self.missed_updates.set(self.missed_updates.get() - 1);
+            return 0;
+        }
+        let mut n = 0;
+        for a in self.accounts.borrow_mut().iter_mut().filter(|a| matches(a)) {
+            change(a);
+            n += 1;
+        }
+        n
+    }
+}
+
 impl Sql for FakeHost {
     async fn query(&self, sql: &str, params: Vec<Value>) -> Result<Rows, SqlError> {
         self.failure(sql)?;
-        let key = text(&params[0]);
-        let matches = |a: &Account| {
-            if sql.ends_with("WHERE email = ?") {
-                a.email == key
-            } else if sql.ends_with("WHERE id = ?") {
-                a.id == key
-            } else {
-                panic!("unexpected query {sql}")
-            }
-        };
-        let columns = [
-            "id",
-            "email",
-            "password_hash",
-            "role",
-            "tenant",
-            "created_at",
-        ];
-        Ok(Rows {
-            columns: columns.iter().map(|c| c.to_string()).collect(),
-            rows: self
-                .accounts
-                .borrow()
-                .iter()
-                .filter(|a| matches(a))
-                .map(|a| {
-                    vec![
-                        Value::Text(a.id.clone()),
-                        Value::Text(a.email.clone()),
-                        Value::Text(a.password_hash.clone()),
-                        Value::Text(a.role.clone()),
-                        Value::Text(a.tenant.clone()),
-                        Value::Integer(a.created_at),
-                    ]
-                })
-                .collect(),
-        })
+        if sql.contains(" FROM tenants") {
+            Ok(self.query_tenants(sql, &params))
+        } else {
+            Ok(self.query_accounts(sql, &params))
+        }
     }
 
-    async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, SqlError> {
+    async fn execute(&self, sql: &str, p: Vec<Value>) -> Result<u64, SqlError> {
         self.failure(sql)?;
-        let mut accounts = self.accounts.borrow_mut();
-        if sql == store::INSERT {
-            let email = text(&params[1]);
-            if accounts.iter().any(|a| a.email == email) {
-                return Err(SqlError::ConstraintViolation(
-                    "UNIQUE constraint failed: accounts.email".into(),
-                ));
+        match sql {
+            store::INSERT => {
+                let email = text(&p[1]);
+                if self.account(&email).is_some() {
+                    return Err(SqlError::ConstraintViolation(
+                        "UNIQUE constraint failed: accounts.email".into(),
+                    ));
+                }
+                self.accounts.borrow_mut().push(Account {
+                    id: text(&p[0]),
+                    email,
+                    password_hash: text(&p[2]),
+                    role: text(&p[3]),
+                    tenant: text(&p[4]),
+                    created_at: integer(&p[5]),
+                    attributes: attributes(&p[6]),
+                });
+                Ok(1)
             }
-            let Value::Integer(created_at) = params[5] else {
-                panic!("created_at must be an integer")
-            };
-            accounts.push(Account {
-                id: text(&params[0]),
-                email,
-                password_hash: text(&params[2]),
-                role: text(&params[3]),
-                tenant: text(&params[4]),
-                created_at,
-            });
-            Ok(1)
-        } else if sql == store::UPDATE_ROLE_AND_HASH {
-            let email = text(&params[2]);
-            let mut n = 0;
-            for a in accounts.iter_mut().filter(|a| a.email == email) {
-                a.role = text(&params[0]);
-                a.password_hash = text(&params[1]);
-                n += 1;
+            store::UPDATE_ROLE_AND_HASH => {
+                let email = text(&p[2]);
+                let mut accounts = self.accounts.borrow_mut();
+                let found = accounts.iter_mut().find(|a| a.email == email);
+                Ok(found.map_or(0, |a| {
+                    (a.role, a.password_hash) = (text(&p[0]), text(&p[1]));
+                    1
+                }))
             }
-            Ok(n)
-        } else {
-            panic!("unexpected statement {sql}")
+            // SET tenant, role WHERE id, tenant, role
+            store::SET_MEMBERSHIP => Ok(self.update(
+                |a| a.id == text(&p[2]) && a.tenant == text(&p[3]) && a.role == text(&p[4]),
+                |a| (a.tenant, a.role) = (text(&p[0]), text(&p[1])),
+            )),
+            // SET tenant, role, attributes WHERE id, tenant, role
+            store::RESET_MEMBERSHIP => Ok(self.update(
+                |a| a.id == text(&p[3]) && a.tenant == text(&p[4]) && a.role == text(&p[5]),
+                |a| {
+                    (a.tenant, a.role, a.attributes) = (text(&p[0]), text(&p[1]), attributes(&p[2]))
+                },
+            )),
+            // SET attributes WHERE id, tenant
+            store::SET_ATTRIBUTES => Ok(self.update(
+                |a| a.id == text(&p[1]) && a.tenant == text(&p[2]),
+                |a| a.attributes = attributes(&p[0]),
+            )),
+            tenant_store::INSERT => {
+                let mut tenants = self.tenants.borrow_mut();
+                let id = text(&p[0]);
+                if tenants.iter().any(|t| t.id == id) {
+                    return Err(SqlError::ConstraintViolation(
+                        "UNIQUE constraint failed: tenants.id".into(),
+                    ));
+                }
+                tenants.push(Tenant {
+                    id,
+                    name: text(&p[1]),
+                    created_at: integer(&p[2]),
+                });
+                Ok(1)
+            }
+            _ => panic!("unexpected statement {sql}"),
         }
     }
 }
@@ -211,7 +339,19 @@ impl Host for FakeHost {
         self.sleeps.borrow_mut().push(ms);
     }
 
-    fn issue_token(&self, subject: &str, role: &str, tenant: &str) -> Issued {
+    fn issue_token(
+        &self,
+        subject: &str,
+        role: &str,
+        tenant: &str,
+        attributes: &[(String, String)],
+    ) -> Issued {
+        self.issued.borrow_mut().push((
+            subject.into(),
+            role.into(),
+            tenant.into(),
+            attributes.to_vec(),
+        ));
         Issued {
             token: format!("tok|{subject}|{role}|{tenant}"),
             expires_in: 900,
@@ -228,6 +368,7 @@ impl Host for FakeHost {
                 subject: subject.into(),
                 role: role.into(),
                 tenant: tenant.into(),
+                attributes: Vec::new(),
                 expires_at: 1_700_000_900,
             }),
             _ => Err(TokenError::Invalid),

@@ -1,7 +1,9 @@
 //! The input rules of register (and of the host's admin provisioning):
-//! email normalisation and shape, password length, tenant names.
+//! email normalisation and shape, password length, tenant names; and of
+//! the admin routes: tenant ids and names, roles, customer attributes.
 
 use crate::errors::ApiError;
+use crate::store::{self, Attributes};
 
 /// Longest accepted email, in characters, after trimming.
 pub const MAX_EMAIL_CHARS: usize = 254;
@@ -13,6 +15,17 @@ pub const MAX_PASSWORD_CHARS: usize = 1024;
 pub const MAX_TENANT_CHARS: usize = 64;
 /// The tenant of an account registered without one.
 pub const DEFAULT_TENANT: &str = "default";
+/// Longest tenant display name, in characters, after trimming.
+pub const MAX_TENANT_NAME_CHARS: usize = 200;
+/// Most attributes an account has.
+pub const MAX_ATTRIBUTES: usize = 16;
+/// Longest attribute key, in characters.
+pub const MAX_ATTRIBUTE_KEY_CHARS: usize = 32;
+/// Longest attribute value, in characters.
+pub const MAX_ATTRIBUTE_VALUE_CHARS: usize = 64;
+/// Longest stored form of a set of attributes (the column's size), in
+/// characters of JSON.
+pub const MAX_ATTRIBUTES_JSON_CHARS: usize = 2048;
 
 /// The canonical form of an email: trimmed and lowercased. Uniqueness,
 /// lookups and rate-limit keys all use this form.
@@ -69,21 +82,153 @@ pub fn password(password: &str) -> Result<(), ApiError> {
     }
 }
 
+/// How a tenant id breaks the rule: 1..=64 of `[a-z0-9_-]`, the rule the
+/// quote applies too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BadTenantId {
+    Length,
+    Characters,
+}
+
+fn check_tenant_id(id: &str) -> Result<(), BadTenantId> {
+    let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-';
+    if id.is_empty() || id.len() > MAX_TENANT_CHARS {
+        Err(BadTenantId::Length)
+    } else if !id.bytes().all(allowed) {
+        Err(BadTenantId::Characters)
+    } else {
+        Ok(())
+    }
+}
+
 /// The tenant, [`DEFAULT_TENANT`] when absent: 1..=64 of `[a-z0-9_-]`.
 pub fn tenant(tenant: Option<&str>) -> Result<String, ApiError> {
     let Some(tenant) = tenant else {
         return Ok(DEFAULT_TENANT.to_string());
     };
-    if tenant.is_empty() || tenant.len() > MAX_TENANT_CHARS {
-        return Err(ApiError::InvalidTenant("tenant must be 1 to 64 characters"));
-    }
-    let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-';
-    if !tenant.bytes().all(allowed) {
-        return Err(ApiError::InvalidTenant(
+    match check_tenant_id(tenant) {
+        Ok(()) => Ok(tenant.to_string()),
+        Err(BadTenantId::Length) => {
+            Err(ApiError::InvalidTenant("tenant must be 1 to 64 characters"))
+        }
+        Err(BadTenantId::Characters) => Err(ApiError::InvalidTenant(
             "tenant may contain only a-z, 0-9, _ and -",
+        )),
+    }
+}
+
+/// The `id` of a new tenant: the rule of [`tenant`], as `invalid_input`.
+pub fn tenant_id(id: &str) -> Result<String, ApiError> {
+    let why = match check_tenant_id(id) {
+        Ok(()) => return Ok(id.to_string()),
+        Err(BadTenantId::Length) => "id must be 1 to 64 characters",
+        Err(BadTenantId::Characters) => "id may contain only a-z, 0-9, _ and -",
+    };
+    Err(ApiError::InvalidInput(why.into()))
+}
+
+/// The `name` of a new tenant, trimmed: 1..=200 characters, no control
+/// characters.
+pub fn tenant_name(raw: &str) -> Result<String, ApiError> {
+    let name = raw.trim();
+    let chars = name.chars().count();
+    if chars == 0 || chars > MAX_TENANT_NAME_CHARS {
+        return Err(ApiError::InvalidInput(
+            "name must be 1 to 200 characters after trimming".into(),
         ));
     }
-    Ok(tenant.to_string())
+    if name.chars().any(char::is_control) {
+        return Err(ApiError::InvalidInput(
+            "name must not contain control characters".into(),
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// The role a tenant route may give: `customer` or `tenant-admin`.
+pub fn member_role(role: &str) -> Result<&'static str, ApiError> {
+    match role {
+        "customer" => Ok(crate::create::CUSTOMER),
+        "tenant-admin" => Ok(crate::create::TENANT_ADMIN),
+        _ => Err(ApiError::InvalidInput(
+            "role must be \"customer\" or \"tenant-admin\"".into(),
+        )),
+    }
+}
+
+/// A set of customer attributes from a JSON value: an object of at most
+/// [`MAX_ATTRIBUTES`] keys matching `^[a-z][a-z0-9_]{0,31}$`, each with a
+/// string value of 1..=64 characters and no control characters; in all at
+/// most [`MAX_ATTRIBUTES_JSON_CHARS`] characters of JSON (only values full
+/// of quotes and backslashes get there). Each problem is an
+/// `invalid_attributes` naming it.
+pub fn attributes(value: &serde_json::Value) -> Result<Attributes, ApiError> {
+    let invalid = |why: String| Err(ApiError::InvalidAttributes(why));
+    let Some(object) = value.as_object() else {
+        return invalid(
+            "attributes must be a JSON object of string values, e.g. {\"tier\":\"gold\"}".into(),
+        );
+    };
+    if object.len() > MAX_ATTRIBUTES {
+        return invalid(format!(
+            "at most {MAX_ATTRIBUTES} attributes are allowed, not {}",
+            object.len()
+        ));
+    }
+    let mut out = Attributes::new();
+    for (key, value) in object {
+        let shown = shown(key);
+        if !is_attribute_key(key) {
+            return invalid(format!(
+                "attribute key {shown} must start with a-z and have at most 32 characters \
+                 of a-z, 0-9 and _"
+            ));
+        }
+        let Some(value) = value.as_str() else {
+            return invalid(format!("attribute {shown} must have a string value"));
+        };
+        let chars = value.chars().count();
+        if chars == 0 {
+            return invalid(format!("attribute {shown} must not be empty"));
+        }
+        if chars > MAX_ATTRIBUTE_VALUE_CHARS {
+            return invalid(format!(
+                "attribute {shown} must be at most {MAX_ATTRIBUTE_VALUE_CHARS} characters"
+            ));
+        }
+        if value.chars().any(char::is_control) {
+            return invalid(format!(
+                "attribute {shown} must not contain control characters"
+            ));
+        }
+        out.insert(key.clone(), value.to_string());
+    }
+    if store::encode_attributes(&out).chars().count() > MAX_ATTRIBUTES_JSON_CHARS {
+        return invalid(format!(
+            "attributes must take at most {MAX_ATTRIBUTES_JSON_CHARS} characters as JSON"
+        ));
+    }
+    Ok(out)
+}
+
+/// Whether `key` matches `^[a-z][a-z0-9_]{0,31}$`.
+fn is_attribute_key(key: &str) -> bool {
+    let mut bytes = key.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_lowercase())
+        && key.len() <= MAX_ATTRIBUTE_KEY_CHARS
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// A key as an error message shows it: quoted and escaped, cut to 40
+/// characters.
+fn shown(key: &str) -> String {
+    const MAX: usize = 40;
+    if key.chars().count() <= MAX {
+        format!("{key:?}")
+    } else {
+        let cut: String = key.chars().take(MAX).collect();
+        format!("{cut:?}...")
+    }
 }
 
 #[cfg(test)]
@@ -180,6 +325,99 @@ mod tests {
             &"t".repeat(65),
         ] {
             assert_eq!(code(tenant(Some(bad))), "invalid_tenant", "{bad:?}");
+            assert_eq!(code(tenant_id(bad)), "invalid_input", "{bad:?}");
         }
+        assert_eq!(tenant_id("acme_co-2").unwrap(), "acme_co-2");
+        let ApiError::InvalidInput(why) = tenant_id("A").unwrap_err() else {
+            unreachable!()
+        };
+        assert!(why.starts_with("id "), "names the field: {why}");
+    }
+
+    #[test]
+    fn tenant_names_are_trimmed_and_bounded() {
+        assert_eq!(tenant_name("  Acme Corp ").unwrap(), "Acme Corp");
+        assert_eq!(tenant_name(&"é".repeat(200)).unwrap().chars().count(), 200);
+        for bad in ["", "   ", &"n".repeat(201), "Acme\u{0}Corp", "Acme\nCorp"] {
+            let ApiError::InvalidInput(why) = tenant_name(bad).unwrap_err() else {
+                panic!("{bad:?}")
+            };
+            assert!(why.starts_with("name "), "{why}");
+        }
+    }
+
+    #[test]
+    fn member_roles_are_customer_or_tenant_admin() {
+        assert_eq!(member_role("customer").unwrap(), "customer");
+        assert_eq!(member_role("tenant-admin").unwrap(), "tenant-admin");
+        for bad in ["admin", "Customer", ""] {
+            assert_eq!(code(member_role(bad)), "invalid_input", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn attribute_keys_follow_the_pattern() {
+        for good in ["a", "tier", "zone_2", &format!("k{}", "_".repeat(31))] {
+            assert!(is_attribute_key(good), "{good:?}");
+        }
+        for bad in [
+            "",
+            "2fa",
+            "_x",
+            "Tier",
+            "ti-er",
+            "tiér",
+            &format!("k{}", "x".repeat(32)),
+        ] {
+            assert!(!is_attribute_key(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn attributes_accept_the_limits_and_sort_by_key() {
+        let json = serde_json::json!({"zone": "eu", "tier": "gold"});
+        let got: Vec<_> = attributes(&json).unwrap().into_iter().collect();
+        assert_eq!(
+            got,
+            [("tier".into(), "gold".into()), ("zone".into(), "eu".into())]
+        );
+        let full: serde_json::Map<_, _> = (0..16)
+            .map(|i| (format!("k{i}"), "é".repeat(64).into()))
+            .collect();
+        assert_eq!(attributes(&full.into()).unwrap().len(), 16);
+        assert!(attributes(&serde_json::json!({})).unwrap().is_empty());
+    }
+
+    #[test]
+    fn attributes_reject_each_rule_with_a_message_naming_it() {
+        let many: serde_json::Map<_, _> = (0..17).map(|i| (format!("k{i}"), "v".into())).collect();
+        let quotes: serde_json::Map<_, _> = (0..16)
+            .map(|i| (format!("k{i}"), "\"".repeat(64).into()))
+            .collect();
+        let cases = [
+            (serde_json::json!([["tier", "gold"]]), "JSON object"),
+            (serde_json::json!("tier"), "JSON object"),
+            (many.into(), "at most 16"),
+            (serde_json::json!({"Tier": "gold"}), "\"Tier\" must start"),
+            (serde_json::json!({"tier": 1}), "string value"),
+            (serde_json::json!({"tier": null}), "string value"),
+            (serde_json::json!({"tier": ""}), "not be empty"),
+            (serde_json::json!({"tier": "x".repeat(65)}), "at most 64"),
+            (serde_json::json!({"tier": "go\tld"}), "control"),
+            (quotes.into(), "2048"),
+        ];
+        for (json, needle) in cases {
+            let Err(ApiError::InvalidAttributes(why)) = attributes(&json) else {
+                panic!("{json} should be invalid")
+            };
+            assert!(why.contains(needle), "{json}: {why}");
+        }
+        let long_key = "k".repeat(1000);
+        let Err(ApiError::InvalidAttributes(why)) =
+            attributes(&serde_json::json!({ long_key: "v" }))
+        else {
+            unreachable!()
+        };
+        assert!(why.len() < 200, "long keys are cut: {why}");
     }
 }

@@ -2,6 +2,9 @@
 //! that turns every malformed input into a 400 `invalid_json`.
 
 use crate::errors::ApiError;
+use crate::store::{Account, Attributes};
+use crate::tenant_store::Tenant;
+use crate::times::rfc3339;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -23,13 +26,78 @@ pub struct LoginRequest {
     pub password: String,
 }
 
-/// An account as clients see it (`register` and `me`).
+/// `POST /admin/tenants` body.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(expecting = "a JSON object with \"id\" and \"name\"")]
+pub struct CreateTenantRequest {
+    pub id: String,
+    pub name: String,
+}
+
+/// `PUT /admin/tenants/{tenant}/members/{account}` body.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(expecting = "a JSON object with \"role\"")]
+pub struct MemberRequest {
+    pub role: String,
+}
+
+/// An account as clients see it (`register`, `me`, and as a tenant's
+/// member).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountView {
     pub id: String,
     pub email: String,
     pub role: String,
     pub tenant: String,
+    /// A JSON object, keys in order.
+    pub attributes: Attributes,
+}
+
+impl From<&Account> for AccountView {
+    fn from(a: &Account) -> AccountView {
+        AccountView {
+            id: a.id.clone(),
+            email: a.email.clone(),
+            role: a.role.clone(),
+            tenant: a.tenant.clone(),
+            attributes: a.attributes.clone(),
+        }
+    }
+}
+
+/// A tenant as admins see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantView {
+    pub id: String,
+    pub name: String,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+}
+
+impl From<&Tenant> for TenantView {
+    fn from(t: &Tenant) -> TenantView {
+        TenantView {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            created_at: rfc3339(t.created_at),
+        }
+    }
+}
+
+/// A tenant with its members (`GET /admin/tenants/{tenant}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantDetailView {
+    #[serde(flatten)]
+    pub tenant: TenantView,
+    /// By email, at most `store::MAX_MEMBERS`.
+    pub members: Vec<AccountView>,
+}
+
+/// An account's attributes (`PUT /admin/accounts/{account}/attributes`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttributesView {
+    pub id: String,
+    pub attributes: Attributes,
 }
 
 /// A successful login.
@@ -54,6 +122,15 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
         return Err(ApiError::InvalidJson("expected a JSON object".into()));
     }
     serde_json::from_slice(body).map_err(invalid)
+}
+
+/// Parses a request body as any JSON value (the caller checks its shape);
+/// an empty or malformed body is [`ApiError::InvalidJson`].
+pub fn parse_value(body: &[u8]) -> Result<serde_json::Value, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::InvalidJson("the request body is empty".into()));
+    }
+    serde_json::from_slice(body).map_err(|e| ApiError::InvalidJson(e.to_string()))
 }
 
 #[cfg(test)]
@@ -154,6 +231,26 @@ mod tests {
     fn invalid_utf8_is_invalid_json() {
         let e = parse::<LoginRequest>(b"{\"email\":\"\xff\",\"password\":\"x\"}").unwrap_err();
         assert_eq!(e.code(), "invalid_json");
+    }
+
+    #[test]
+    fn tenant_views_serialize_with_the_contract_names() {
+        let tenant = Tenant {
+            id: "acme".into(),
+            name: "Acme".into(),
+            created_at: 1_700_000_000_000,
+        };
+        let detail = TenantDetailView {
+            tenant: TenantView::from(&tenant),
+            members: vec![],
+        };
+        assert_eq!(
+            serde_json::to_value(detail).unwrap(),
+            serde_json::json!({
+                "id": "acme", "name": "Acme", "created_at": "2023-11-14T22:13:20.000Z",
+                "members": []
+            })
+        );
     }
 
     #[test]

@@ -298,6 +298,7 @@ impl ports::Host for Imports {
                 subject: c.subject,
                 role: c.role,
                 tenant: c.tenant,
+                attributes: c.attributes,
                 expires_at: c.expires_at,
             }),
             Err(token::Error::Invalid) => Err(TokenError::Invalid),

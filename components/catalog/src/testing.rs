@@ -507,6 +507,7 @@ impl Host for FakeHost {
                 subject: subject.into(),
                 role: role.into(),
                 tenant: tenant.into(),
+                attributes: Vec::new(),
                 expires_at: 1_700_000_900,
             }),
             _ => Err(TokenError::Invalid),

@@ -205,8 +205,14 @@ impl ports::Stock for Imports {
 }
 
 impl ports::Quotes for Imports {
-    async fn quote(&self, sku: &str, qty: u32, tenant: &str) -> Result<Price, QuoteError> {
-        let p = quote::quote(sku.to_string(), qty, tenant.to_string())
+    async fn quote(
+        &self,
+        sku: &str,
+        qty: u32,
+        tenant: &str,
+        customer: &[(String, String)],
+    ) -> Result<Price, QuoteError> {
+        let p = quote::quote(sku.to_string(), qty, tenant.to_string(), customer.to_vec())
             .await
             .map_err(|e| match e {
                 quote::Error::UnknownSku(s) => QuoteError::UnknownSku(s),
@@ -286,6 +292,7 @@ impl ports::Host for Imports {
                 subject: c.subject,
                 role: c.role,
                 tenant: c.tenant,
+                attributes: c.attributes,
                 expires_at: c.expires_at,
             }),
             Err(token::Error::Invalid) => Err(TokenError::Invalid),

@@ -519,6 +519,47 @@ fn a_promotion_taken_meanwhile_is_requoted_once() {
 }
 
 #[test]
+fn every_quote_gets_the_tokens_customer_attributes() {
+    let host = FakeHost::new(1);
+    host.add_promotion("p1", "S-1", 500, Some(5));
+    // Another order takes 2 units between our quote and our claim, so the
+    // promoted line is quoted again.
+    host.steal_on_claim.borrow_mut().push(("p1".into(), 2));
+    let gold = "Bearer tok|carol|customer|acme|tier=gold,region=eu";
+    placed(&post(&host, gold, None, items(&[("S-1", 5), ("S-2", 1)])));
+    let gold_attributes = vec![
+        ("region".to_string(), "eu".to_string()),
+        ("tier".to_string(), "gold".to_string()),
+    ];
+    let calls: Vec<(String, u32, String, Vec<(String, String)>)> = host
+        .quote_args
+        .borrow()
+        .iter()
+        .map(|c| (c.sku.clone(), c.qty, c.tenant.clone(), c.customer.clone()))
+        .collect();
+    let expected = |sku: &str, qty| {
+        (
+            sku.to_string(),
+            qty,
+            "acme".to_string(),
+            gold_attributes.clone(),
+        )
+    };
+    assert_eq!(
+        calls,
+        [expected("S-1", 5), expected("S-2", 1), expected("S-1", 5)],
+        "the first quotes and the re-quote"
+    );
+
+    // A customer without attributes passes none.
+    host.quote_args.borrow_mut().clear();
+    placed(&post(&host, ALICE, None, items(&[("S-2", 1)])));
+    let args = host.quote_args.borrow();
+    assert_eq!(args.len(), 1);
+    assert_eq!(args[0].customer, Vec::new());
+}
+
+#[test]
 fn a_promotion_still_short_after_requoting_is_409_sold_out() {
     let host = FakeHost::new(1);
     host.add_promotion("p1", "S-1", 500, Some(5));

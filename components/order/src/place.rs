@@ -6,7 +6,8 @@
 //!    leaves a row housekeeping can settle ([`crate::settle`]).
 //! 2. Hold the stock (reservation id = order id) and quote every line at
 //!    the same time (`join!`), each timed with the host clock for the
-//!    `Server-Timing` header.
+//!    `Server-Timing` header. Quotes are for the caller's token: its tenant,
+//!    and its customer attributes for the tenant's pricing rule.
 //! 3. Claim the promotion units the quotes priced ([`promotions`]).
 //! 4. Confirm the stock hold: catalog's holds expire (60 s by default)
 //!    unless confirmed, so an order whose placer died gives its stock back
@@ -140,9 +141,8 @@ async fn run<H: Host>(
     timing: &mut Timing,
 ) -> Result<Order, ApiError> {
     let id = saga.order_id;
-    let tenant = caller.tenant.as_str();
     let reserve = timed(host, host.reserve(id, lines));
-    let quotes = timed(host, quote_all(host, lines.iter(), tenant));
+    let quotes = timed(host, quote_all(host, lines.iter(), caller));
     let ((reserved, reserve_ms), (quoted, quote_ms)) = futures::join!(reserve, quotes);
     (timing.reserve, timing.quote) = (reserve_ms, quote_ms);
     match reserved {
@@ -155,7 +155,7 @@ async fn run<H: Host>(
     }
     let mut prices = quoted.map_err(|e| quote_error(host, e))?;
     currency(&prices)?;
-    promotions::claim(host, tenant, saga, &mut prices).await?;
+    promotions::claim(host, caller, saga, &mut prices).await?;
     let order = Order {
         id: id.to_string(),
         customer: caller.subject.clone(),
@@ -232,13 +232,16 @@ async fn timed<T>(host: &impl Host, work: impl Future<Output = T>) -> (T, u64) {
     (out, host.now_ms().saturating_sub(start))
 }
 
-/// Quotes every line at once; the first error in line order.
+/// Quotes every line at once for `caller`: the tenant of their token, and
+/// its customer attributes for the tenant's rule. The first error in line
+/// order.
 pub(crate) async fn quote_all<'a>(
     host: &impl Host,
     lines: impl Iterator<Item = &'a Line>,
-    tenant: &str,
+    caller: &Claims,
 ) -> Result<Vec<Price>, QuoteError> {
-    join_all(lines.map(|l| host.quote(&l.sku, l.qty, tenant)))
+    let (tenant, customer) = (caller.tenant.as_str(), caller.attributes.as_slice());
+    join_all(lines.map(|l| host.quote(&l.sku, l.qty, tenant, customer)))
         .await
         .into_iter()
         .collect()

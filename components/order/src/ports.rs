@@ -105,8 +105,16 @@ pub enum ClaimError {
 
 /// Prices and promotion units in the pricing service (`quote`).
 pub trait Quotes {
-    /// Prices `qty` units of `sku` for `tenant`.
-    async fn quote(&self, sku: &str, qty: u32, tenant: &str) -> Result<Price, QuoteError>;
+    /// Prices `qty` units of `sku` for `tenant`, for a customer with the
+    /// `customer` attributes of their verified token (the tenant's rule
+    /// sees them).
+    async fn quote(
+        &self,
+        sku: &str,
+        qty: u32,
+        tenant: &str,
+        customer: &[(String, String)],
+    ) -> Result<Price, QuoteError>;
     /// Takes promotion units under `id`, all lines or none.
     async fn claim(&self, id: &str, lines: &[ClaimLine]) -> Result<(), ClaimError>;
     /// Gives back the units held under `id` (idempotent).
@@ -119,6 +127,9 @@ pub struct Claims {
     pub subject: String,
     pub role: String,
     pub tenant: String,
+    /// The bearer's customer attributes, e.g. `("tier", "gold")`, sorted
+    /// by key.
+    pub attributes: Vec<(String, String)>,
     pub expires_at: u64,
 }
 

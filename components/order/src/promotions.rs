@@ -5,7 +5,7 @@
 use crate::errors::ApiError;
 use crate::failure;
 use crate::place::{currency, quote_all, quote_error};
-use crate::ports::{AdjustmentKind, ClaimError, ClaimLine, Host, Line, Price};
+use crate::ports::{AdjustmentKind, ClaimError, ClaimLine, Claims, Host, Line, Price};
 use crate::saga::Saga;
 
 /// The promotion units the prices were computed with.
@@ -24,10 +24,11 @@ fn claim_lines(prices: &[Price]) -> Vec<ClaimLine> {
 }
 
 /// Claims the promotion units of `prices`, re-quoting the promoted lines
-/// once if a promotion ran out or ended since they were quoted.
+/// once (for `caller`, like the first quotes) if a promotion ran out or
+/// ended since they were quoted.
 pub async fn claim<H: Host>(
     host: &H,
-    tenant: &str,
+    caller: &Claims,
     saga: &mut Saga<'_, H>,
     prices: &mut [Price],
 ) -> Result<(), ApiError> {
@@ -43,7 +44,7 @@ pub async fn claim<H: Host>(
                 ClaimError::Insufficient(..)
                 | ClaimError::NotActive(_)
                 | ClaimError::UnknownPromotion(_),
-            ) if attempt == 0 => requote_promoted(host, tenant, prices).await?,
+            ) if attempt == 0 => requote_promoted(host, caller, prices).await?,
             Err(e) => return Err(claim_error(host, e)),
         }
     }
@@ -53,7 +54,7 @@ pub async fn claim<H: Host>(
 /// Replaces the prices of the promoted lines with fresh quotes.
 async fn requote_promoted(
     host: &impl Host,
-    tenant: &str,
+    caller: &Claims,
     prices: &mut [Price],
 ) -> Result<(), ApiError> {
     let promoted: Vec<usize> = (0..prices.len())
@@ -66,7 +67,7 @@ async fn requote_promoted(
             qty: prices[i].qty,
         })
         .collect();
-    let fresh = quote_all(host, lines.iter(), tenant)
+    let fresh = quote_all(host, lines.iter(), caller)
         .await
         .map_err(|e| quote_error(host, e))?;
     for (i, price) in promoted.into_iter().zip(fresh) {

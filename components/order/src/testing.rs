@@ -70,7 +70,10 @@ pub struct FakeHost {
     pub claims: RefCell<BTreeMap<String, Vec<ClaimLine>>>,
     pub claim_calls: RefCell<Vec<Vec<ClaimLine>>>,
     pub unclaim_calls: RefCell<Vec<String>>,
+    /// Every quote as `{sku}x{qty}@{tenant}`, in order.
     pub quote_calls: RefCell<Vec<String>>,
+    /// Every quote's arguments, in order.
+    pub quote_args: RefCell<Vec<QuoteCall>>,
     /// `start:X` / `end:X` of every stock, pricing and list call, in order.
     pub events: RefCell<Vec<String>>,
     /// Simulated durations in ms.
@@ -99,6 +102,27 @@ pub struct FakeHost {
     pub on_sleep: RefCell<Option<SleepHook>>,
 }
 
+/// The arguments of one `quote` call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuoteCall {
+    pub sku: String,
+    pub qty: u32,
+    pub tenant: String,
+    pub customer: Vec<(String, String)>,
+}
+
+/// The attributes of a fake token's `key=value,key=value` part, sorted by
+/// key as the host sorts them.
+pub fn attributes(raw: &str) -> Vec<(String, String)> {
+    let mut attributes: Vec<(String, String)> = raw
+        .split(',')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    attributes.sort();
+    attributes
+}
+
 impl FakeHost {
     /// `shards` empty shards; stock of 100 of `S-1` (999 USD), `S-2` (250
     /// USD) and `E-1` (500 EUR); at [`T0`].
@@ -121,6 +145,7 @@ impl FakeHost {
             claim_calls: RefCell::default(),
             unclaim_calls: RefCell::default(),
             quote_calls: RefCell::default(),
+            quote_args: RefCell::default(),
             events: RefCell::default(),
             reserve_ms: Cell::new(0),
             quote_ms: Cell::new(0),
@@ -402,10 +427,22 @@ impl Stock for FakeHost {
 
 impl Quotes for FakeHost {
     /// The base price, or a promotion's price for up to its units left.
-    async fn quote(&self, sku: &str, qty: u32, tenant: &str) -> Result<Price, QuoteError> {
+    async fn quote(
+        &self,
+        sku: &str,
+        qty: u32,
+        tenant: &str,
+        customer: &[(String, String)],
+    ) -> Result<Price, QuoteError> {
         self.quote_calls
             .borrow_mut()
             .push(format!("{sku}x{qty}@{tenant}"));
+        self.quote_args.borrow_mut().push(QuoteCall {
+            sku: sku.into(),
+            qty,
+            tenant: tenant.into(),
+            customer: customer.to_vec(),
+        });
         self.take_time(&format!("quote:{sku}"), self.quote_ms.get())
             .await;
         if let Some((failing, e)) = self.quote_failure.borrow().clone()
@@ -521,16 +558,18 @@ impl Host for FakeHost {
         self.logs.borrow_mut().push((level, message.to_string()));
     }
 
-    /// Tokens are `tok|subject|role|tenant`; `expired` is expired.
+    /// Tokens are `tok|subject|role|tenant`, optionally followed by
+    /// `|key=value,key=value` customer attributes; `expired` is expired.
     fn verify_token(&self, token: &str) -> Result<Claims, TokenError> {
         if token == "expired" {
             return Err(TokenError::Expired);
         }
         match token.split('|').collect::<Vec<_>>()[..] {
-            ["tok", subject, role, tenant] => Ok(Claims {
+            ["tok", subject, role, tenant, ref rest @ ..] if rest.len() <= 1 => Ok(Claims {
                 subject: subject.into(),
                 role: role.into(),
                 tenant: tenant.into(),
+                attributes: rest.first().map_or_else(Vec::new, |a| attributes(a)),
                 expires_at: T0 / 1000 + 900,
             }),
             _ => Err(TokenError::Invalid),

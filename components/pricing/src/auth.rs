@@ -4,7 +4,8 @@
 use crate::errors::ApiError;
 use crate::ports::{Claims, Host, TokenError};
 
-/// The role that may manage promotions.
+/// The platform admin's role: manages promotions and may preview another
+/// tenant's quotes (`?tenant=`). A `tenant-admin` is neither.
 pub const ADMIN: &str = "admin";
 
 /// The token of an `Authorization: Bearer <token>` header value (scheme

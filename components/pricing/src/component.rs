@@ -59,8 +59,13 @@ impl schema::Guest for Component {
 }
 
 impl quote::Guest for Component {
-    async fn quote(sku: String, qty: u32, tenant: String) -> Result<quote::Price, quote::Error> {
-        match crate::quote::quote(&Imports, &sku, qty, &tenant).await {
+    async fn quote(
+        sku: String,
+        qty: u32,
+        tenant: String,
+        customer: Vec<(String, String)>,
+    ) -> Result<quote::Price, quote::Error> {
+        match crate::quote::quote(&Imports, &sku, qty, &tenant, &customer).await {
             Ok(q) => Ok(quote::Price {
                 sku: q.sku,
                 qty: q.qty,
@@ -275,6 +280,7 @@ impl ports::Host for Imports {
                 subject: c.subject,
                 role: c.role,
                 tenant: c.tenant,
+                attributes: c.attributes,
                 expires_at: c.expires_at,
             }),
             Err(token::Error::Invalid) => Err(TokenError::Invalid),
@@ -306,7 +312,7 @@ impl ports::Host for Imports {
             base_unit_price: input.base_unit_price,
             unit_price: input.unit_price,
             tenant: input.tenant.clone(),
-            customer: Vec::new(),
+            customer: input.customer.clone(),
         };
         match tenant_rules::run(input).await {
             tenant_rules::Outcome::NoRule => RuleOutcome::NoRule,

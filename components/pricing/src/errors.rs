@@ -27,6 +27,9 @@ pub enum ApiError {
     TokenExpired,
     /// A valid token without the admin role on an admin route.
     Forbidden,
+    /// `?tenant=` names another tenant than the caller's token's (or
+    /// "default" without a token), and the caller is no platform admin.
+    TenantPreviewForbidden,
     /// The body is larger than the service accepts.
     PayloadTooLarge {
         /// The limit, in bytes.
@@ -61,7 +64,7 @@ impl ApiError {
             | ApiError::InvalidTenant
             | ApiError::InvalidPromotion(_) => 400,
             ApiError::Unauthorized | ApiError::InvalidToken | ApiError::TokenExpired => 401,
-            ApiError::Forbidden => 403,
+            ApiError::Forbidden | ApiError::TenantPreviewForbidden => 403,
             ApiError::UnknownSku(_) | ApiError::UnknownPromotion(_) | ApiError::NotFound => 404,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::PayloadTooLarge { .. } => 413,
@@ -83,6 +86,7 @@ impl ApiError {
             ApiError::InvalidToken => "invalid_token",
             ApiError::TokenExpired => "token_expired",
             ApiError::Forbidden => "forbidden",
+            ApiError::TenantPreviewForbidden => "tenant_preview_forbidden",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::NotFound => "not_found",
@@ -108,6 +112,11 @@ impl ApiError {
             ApiError::InvalidToken => "the token is not valid".into(),
             ApiError::TokenExpired => "the token has expired".into(),
             ApiError::Forbidden => "this needs an admin account".into(),
+            ApiError::TenantPreviewForbidden => {
+                "a quote uses the tenant of the caller's token (\"default\" without one); \
+                 only a platform admin may preview another tenant with ?tenant="
+                    .into()
+            }
             ApiError::PayloadTooLarge { limit } => {
                 format!("the request body is larger than {limit} bytes")
             }
@@ -177,6 +186,11 @@ mod tests {
             (ApiError::InvalidToken, 401, "invalid_token"),
             (ApiError::TokenExpired, 401, "token_expired"),
             (ApiError::Forbidden, 403, "forbidden"),
+            (
+                ApiError::TenantPreviewForbidden,
+                403,
+                "tenant_preview_forbidden",
+            ),
             (
                 ApiError::PayloadTooLarge { limit: 1 },
                 413,

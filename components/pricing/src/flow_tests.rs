@@ -144,7 +144,7 @@ fn bad_quantities_are_400() {
 }
 
 #[test]
-fn the_tenant_is_the_tokens_then_the_querys_then_default() {
+fn the_tenant_is_the_tokens_or_default() {
     let host = FakeHost::new();
     let tenant = |path: &str, headers: &[(&str, &str)]| {
         let reply = send(&host, "GET", path, headers, b"");
@@ -157,41 +157,251 @@ fn the_tenant_is_the_tokens_then_the_querys_then_default() {
         json_of(&reply)["tenant"].as_str().unwrap().to_string()
     };
     assert_eq!(tenant("/api/prices/S-999", &[]), "default");
-    assert_eq!(tenant("/api/prices/S-999?tenant=shop-2", &[]), "shop-2");
+    assert_eq!(
+        tenant("/api/prices/S-999?tenant=default", &[]),
+        "default",
+        "naming one's own tenant is a no-op"
+    );
+    assert_eq!(
+        tenant("/api/prices/S-999", &[("authorization", CUSTOMER)]),
+        "acme"
+    );
     assert_eq!(
         tenant(
-            "/api/prices/S-999?tenant=shop-2",
+            "/api/prices/S-999?tenant=acme",
             &[("authorization", CUSTOMER)]
         ),
-        "acme",
-        "the token's tenant wins"
+        "acme"
     );
     assert_error(
-        &get(&host, "/api/prices/S-999?tenant=Bad%20Name"),
-        400,
-        "invalid_tenant",
+        &get(&host, "/api/prices/S-999?tenant=shop-2"),
+        403,
+        "tenant_preview_forbidden",
     );
-    assert_error(
-        &get(&host, "/api/prices/S-999?tenant="),
-        400,
-        "invalid_tenant",
+    for headers in [&[][..], &[("authorization", CUSTOMER)][..]] {
+        for bad in ["Bad%20Name", ""] {
+            let path = format!("/api/prices/S-999?tenant={bad}");
+            assert_error(
+                &send(&host, "GET", &path, headers, b""),
+                400,
+                "invalid_tenant",
+            );
+        }
+    }
+}
+
+#[test]
+fn a_token_that_does_not_verify_is_401_never_an_anonymous_quote() {
+    let host = FakeHost::new();
+    for (authorization, code) in [
+        ("Bearer junk", "invalid_token"),
+        ("Basic dXNlcjpwYXNz", "invalid_token"),
+        ("Bearer expired", "token_expired"),
+    ] {
+        for path in ["/api/prices/S-999", "/api/prices/S-999?tenant=default"] {
+            let reply = send(&host, "GET", path, &[("authorization", authorization)], b"");
+            assert_error(&reply, 401, code);
+            assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
+        }
+    }
+    assert!(host.rule_calls.borrow().is_empty(), "nothing was quoted");
+}
+
+/// A rule that takes 10 off for tier gold and names the tenant.
+fn tiered_rule(host: &FakeHost) {
+    host.set_rule(|input| {
+        let gold = input
+            .customer
+            .iter()
+            .any(|(k, v)| k == "tier" && v == "gold");
+        RuleOutcome::Applied(RuleOutput {
+            unit_price: input.unit_price - if gold { 10 } else { 0 },
+            reason: format!("{} rule", input.tenant),
+        })
+    });
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn an_http_quote_gives_the_rule_the_tokens_attributes() {
+    let host = FakeHost::new();
+    tiered_rule(&host);
+    let gold = "Bearer tok|cust-2|customer|acme|tier=gold,region=eu";
+    let reply = send(
+        &host,
+        "GET",
+        "/api/prices/S-999?qty=2",
+        &[("authorization", gold)],
+        b"",
     );
-    let bad = send(
+    assert_eq!(reply.status, 200);
+    let q = json_of(&reply);
+    assert_eq!(
+        (
+            q["tenant"].clone(),
+            q["unit_price"].clone(),
+            q["total"].clone()
+        ),
+        (json!("acme"), json!(989), json!(2 * 989))
+    );
+    {
+        let calls = host.rule_calls.borrow();
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].tenant, "acme");
+        assert_eq!(
+            calls[0].customer,
+            pairs(&[("region", "eu"), ("tier", "gold")])
+        );
+    }
+
+    // Anonymous: the default tenant, no attributes.
+    host.rule_calls.borrow_mut().clear();
+    let q = json_of(&get(&host, "/api/prices/S-999"));
+    assert_eq!(
+        (q["tenant"].clone(), q["unit_price"].clone()),
+        (json!("default"), json!(999))
+    );
+    let calls = host.rule_calls.borrow();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].tenant, "default");
+    assert_eq!(calls[0].customer, Vec::new());
+}
+
+#[test]
+fn naming_another_tenant_is_403_unless_a_platform_admin() {
+    let host = FakeHost::new();
+    tiered_rule(&host);
+    for authorization in [
+        "Bearer tok|cust-1|customer|acme|tier=gold",
+        "Bearer tok|boss-1|tenant-admin|acme",
+    ] {
+        let reply = send(
+            &host,
+            "GET",
+            "/api/prices/S-999?tenant=shop-b",
+            &[("authorization", authorization)],
+            b"",
+        );
+        let body = json_of(&reply);
+        assert_eq!(
+            (reply.status, body["error"].clone()),
+            (403, json!("tenant_preview_forbidden")),
+            "{body}"
+        );
+        assert_eq!(body.as_object().unwrap().len(), 2, "only error and message");
+        let message = body["message"].as_str().unwrap();
+        assert!(
+            message.contains("tenant of the caller's token") && message.contains("platform admin"),
+            "{message}"
+        );
+    }
+    assert!(
+        host.rule_calls.borrow().is_empty(),
+        "shop-b's rule never ran"
+    );
+
+    // Naming one's own tenant is fine.
+    let own = send(
+        &host,
+        "GET",
+        "/api/prices/S-999?tenant=acme",
+        &[("authorization", "Bearer tok|cust-1|customer|acme|tier=gold")],
+        b"",
+    );
+    assert_eq!(own.status, 200);
+    assert_eq!(json_of(&own)["tenant"], "acme");
+    assert_eq!(json_of(&own)["unit_price"], 989);
+    assert_eq!(host.rule_calls.borrow().last().unwrap().tenant, "acme");
+}
+
+#[test]
+fn a_platform_admin_previews_another_tenant_with_their_own_attributes() {
+    let host = FakeHost::new();
+    host.set_rule(|input| {
+        RuleOutcome::Applied(RuleOutput {
+            unit_price: if input.tenant == "shop-b" { 100 } else { 200 },
+            reason: format!("{} rule", input.tenant),
+        })
+    });
+    let admin = "Bearer tok|admin-1|admin|default|tier=staff";
+    let reply = send(
+        &host,
+        "GET",
+        "/api/prices/S-999?tenant=shop-b",
+        &[("authorization", admin)],
+        b"",
+    );
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let q = json_of(&reply);
+    assert_eq!(
+        (q["tenant"].clone(), q["unit_price"].clone()),
+        (json!("shop-b"), json!(100))
+    );
+    assert_eq!(
+        q["applied"][0],
+        json!({"kind": "tenant_rule", "units": 1, "detail": "shop-b rule"})
+    );
+    {
+        let calls = host.rule_calls.borrow();
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0].tenant, "shop-b");
+        assert_eq!(calls[0].customer, pairs(&[("tier", "staff")]));
+    }
+    // Without ?tenant= the admin is quoted as their token's tenant.
+    let own = json_of(&send(
         &host,
         "GET",
         "/api/prices/S-999",
-        &[("authorization", "Bearer junk")],
+        &[("authorization", admin)],
         b"",
+    ));
+    assert_eq!(
+        (own["tenant"].clone(), own["unit_price"].clone()),
+        (json!("default"), json!(200))
     );
-    assert_error(&bad, 401, "invalid_token");
-    let expired = send(
-        &host,
-        "GET",
-        "/api/prices/S-999",
-        &[("authorization", "Bearer expired")],
-        b"",
+    // An invalid name is still 400, for an admin too.
+    assert_error(
+        &send(
+            &host,
+            "GET",
+            "/api/prices/S-999?tenant=Shop%20B",
+            &[("authorization", admin)],
+            b"",
+        ),
+        400,
+        "invalid_tenant",
     );
-    assert_error(&expired, 401, "token_expired");
+}
+
+#[test]
+fn the_typed_quote_passes_customer_to_the_rule() {
+    let host = FakeHost::new();
+    tiered_rule(&host);
+    let gold = pairs(&[("region", "eu"), ("tier", "gold")]);
+    let q = block_on(quote(&host, "S-999", 3, "acme", &gold)).unwrap();
+    assert_eq!(
+        (q.tenant.as_str(), q.unit_price, q.total),
+        ("acme", 989, 3 * 989)
+    );
+    let q = block_on(quote(&host, "S-999", 1, "acme", &[])).unwrap();
+    assert_eq!(q.unit_price, 999);
+    let calls = host.rule_calls.borrow();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(
+        (calls[0].tenant.as_str(), &calls[0].customer),
+        ("acme", &gold)
+    );
+    assert_eq!(calls[1].customer, Vec::new());
 }
 
 #[test]
@@ -646,7 +856,7 @@ fn the_typed_quote_matches_the_rest_quote() {
             json!({"percent_off": 15, "max_units": 2}),
         ),
     );
-    let q = block_on(quote(&host, "S-999", 3, "")).unwrap();
+    let q = block_on(quote(&host, "S-999", 3, "", &[])).unwrap();
     assert_eq!(q.tenant, "default");
     assert_eq!((q.unit_price, q.total), (849, 2 * 849 + 999));
     assert_eq!(q.applied.len(), 1);
@@ -658,19 +868,19 @@ fn the_typed_quote_matches_the_rest_quote() {
     let rest = json_of(&get(&host, "/api/prices/S-999?qty=3"));
     assert_eq!(rest["total"], q.total);
     assert_eq!(
-        block_on(quote(&host, "S-999", 0, "t")),
+        block_on(quote(&host, "S-999", 0, "t", &[])),
         Err(QuoteError::InvalidQuantity(0))
     );
     assert_eq!(
-        block_on(quote(&host, "S-999", 1001, "t")),
+        block_on(quote(&host, "S-999", 1001, "t", &[])),
         Err(QuoteError::InvalidQuantity(1001))
     );
     assert_eq!(
-        block_on(quote(&host, "S-999", 1, "T!")),
+        block_on(quote(&host, "S-999", 1, "T!", &[])),
         Err(QuoteError::InvalidTenant("T!".into()))
     );
     assert_eq!(
-        block_on(quote(&host, "X", 1, "t")),
+        block_on(quote(&host, "X", 1, "t", &[])),
         Err(QuoteError::UnknownSku("X".into()))
     );
 }
@@ -693,7 +903,13 @@ fn the_tenant_rule_runs_last_on_every_line() {
             reason: format!("{} discount", input.tenant),
         })
     });
-    let q = json_of(&get(&host, "/api/prices/S-999?qty=3&tenant=acme"));
+    let q = json_of(&send(
+        &host,
+        "GET",
+        "/api/prices/S-999?qty=3",
+        &[("authorization", CUSTOMER)],
+        b"",
+    ));
     assert_eq!(q["unit_price"], 848);
     assert_eq!(q["total"], 2 * 848 + 998);
     assert_eq!(
@@ -827,7 +1043,7 @@ fn a_product_added_to_the_catalog_is_quoted_at_its_price() {
             "base_unit_price": 4500, "unit_price": 4500, "total": 9000, "applied": []
         })
     );
-    let typed = block_on(quote(&host, "NEW-KTL-1", 1, "")).unwrap();
+    let typed = block_on(quote(&host, "NEW-KTL-1", 1, "", &[])).unwrap();
     assert_eq!(
         (typed.base_unit_price, typed.currency.as_str()),
         (4500, "EUR")
@@ -876,7 +1092,7 @@ fn a_repriced_product_is_quoted_at_its_new_price() {
         "the promotion applies to the new base price"
     );
     assert_eq!(q["applied"][0]["id"], id.as_str());
-    let typed = block_on(quote(&host, "S-999", 1, "")).unwrap();
+    let typed = block_on(quote(&host, "S-999", 1, "", &[])).unwrap();
     assert_eq!((typed.base_unit_price, typed.unit_price), (2000, 1700));
     // Every quote asks catalog afresh.
     assert_eq!(
@@ -901,7 +1117,7 @@ fn a_failing_catalog_lookup_is_503_and_unavailable() {
     );
     assert!(host.logged(Level::Warn, "catalog unavailable"));
     assert_eq!(
-        block_on(quote(&host, "S-999", 1, "")),
+        block_on(quote(&host, "S-999", 1, "", &[])),
         Err(QuoteError::Catalog(LookupError::Unavailable(
             "no catalog instance".into()
         )))
@@ -954,7 +1170,7 @@ fn an_unusable_catalog_price_is_500_not_a_wrong_quote() {
         host.put_product("BAD-1", price, currency);
         assert_error(&get(&host, "/api/prices/BAD-1"), 500, "internal");
         assert!(matches!(
-            block_on(quote(&host, "BAD-1", 1, "")),
+            block_on(quote(&host, "BAD-1", 1, "", &[])),
             Err(QuoteError::BadProduct(_))
         ));
     }

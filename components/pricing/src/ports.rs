@@ -94,6 +94,9 @@ pub struct Claims {
     pub subject: String,
     pub role: String,
     pub tenant: String,
+    /// The bearer's customer attributes, e.g. `("tier", "gold")`, sorted
+    /// by key.
+    pub attributes: Vec<(String, String)>,
     pub expires_at: u64,
 }
 

@@ -112,12 +112,15 @@ pub fn now_ms(host: &impl Host) -> i64 {
 }
 
 /// Prices `qty` units of `sku` for `tenant` (empty: the default tenant) at
-/// the host clock's now. Reserves nothing.
+/// the host clock's now, for a customer with the `customer` attributes
+/// (from their verified token; empty when anonymous), which the tenant's
+/// rule sees as its input's `customer`. Reserves nothing.
 pub async fn quote(
     host: &impl Host,
     sku: &str,
     qty: u32,
     tenant: &str,
+    customer: &[(String, String)],
 ) -> Result<Quote, QuoteError> {
     if !params::check_quantity(qty) {
         return Err(QuoteError::InvalidQuantity(qty));
@@ -144,6 +147,7 @@ pub async fn quote(
         base_unit_price: product.base_price,
         unit_price: priced.unit_price(),
         tenant: tenant.to_string(),
+        customer: customer.to_vec(),
     };
     let ruled = rules::apply(host, input, priced.lines.clone()).await;
     let after_rule = pricing::Priced {

@@ -31,6 +31,9 @@ pub struct RuleInput {
     /// The unit price of the line being priced.
     pub unit_price: i64,
     pub tenant: String,
+    /// The customer's attributes from their verified token, e.g.
+    /// `("tier", "gold")`, sorted by key; empty for an anonymous quote.
+    pub customer: Vec<(String, String)>,
 }
 
 /// The rule's answer for one line (`rule.output`).

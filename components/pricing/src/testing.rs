@@ -63,7 +63,8 @@ pub struct FakeHost {
     pub sql_failure: RefCell<Option<SqlError>>,
     /// The tenant rule; none means no tenant has one.
     pub rule: RefCell<Option<Rule>>,
-    /// Every rule call: (tenant, input).
+    /// Every rule call's input (its `tenant` says whose rule ran, its
+    /// `customer` the attributes it was given).
     pub rule_calls: RefCell<Vec<RuleInput>>,
     pub logs: RefCell<Vec<LogRecord>>,
     /// SQL statements run, in order.
@@ -177,6 +178,18 @@ pub fn promotion_row(
         claimed_units: 0,
         created_at: 0,
     }
+}
+
+/// The attributes of a fake token's `key=value,key=value` part, sorted by
+/// key as the host sorts them.
+pub fn attributes(raw: &str) -> Vec<(String, String)> {
+    let mut attributes: Vec<(String, String)> = raw
+        .split(',')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    attributes.sort();
+    attributes
 }
 
 fn text(v: &Value) -> String {
@@ -401,17 +414,18 @@ impl Host for FakeHost {
             .push((level, message.to_string(), fields));
     }
 
-    /// Tokens are `tok|subject|role|tenant`; `expired` is expired.
+    /// Tokens are `tok|subject|role|tenant`, optionally followed by
+    /// `|key=value,key=value` customer attributes; `expired` is expired.
     fn verify_token(&self, token: &str) -> Result<Claims, TokenError> {
         if token == "expired" {
             return Err(TokenError::Expired);
         }
-        let mut parts = token.split('|');
-        match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some("tok"), Some(subject), Some(role), Some(tenant)) => Ok(Claims {
+        match token.split('|').collect::<Vec<_>>()[..] {
+            ["tok", subject, role, tenant, ref rest @ ..] if rest.len() <= 1 => Ok(Claims {
                 subject: subject.into(),
                 role: role.into(),
                 tenant: tenant.into(),
+                attributes: rest.first().map_or_else(Vec::new, |a| attributes(a)),
                 expires_at: T0 / 1000 + 900,
             }),
             _ => Err(TokenError::Invalid),

@@ -68,11 +68,15 @@ impl Default for GatewayConfig {
 /// The public API of DESIGN.md: one prefix per resource, pricing owning
 /// both prices and promotions. Orders need a token; changing products and
 /// promotions needs an admin token; the rest is left to the services.
+/// Tenants, their members and account attributes are account's; they and
+/// the tenant rules (on a node running pricing) need a token, and the
+/// service checks the role, since a tenant's admin may manage its own.
 /// The nodes' admin APIs (admin only): a service's deploys and rollbacks go
-/// to a node running that service (`admin-{service}`), tenant rules to one
-/// running pricing, the rest to any node (`admin`).
+/// to a node running that service (`admin-{service}`), the rest to any node
+/// (`admin`).
 pub fn default_routes() -> Vec<Route> {
     let admin = |prefix: &str, service: &str| Route::new(prefix, service).admin(Methods::All);
+    let token = |prefix: &str, service: &str| Route::new(prefix, service).protected(Methods::All);
     let mut routes = vec![
         Route::new("/api/accounts", "account"),
         Route::new("/api/products", "catalog").admin(Methods::writes()),
@@ -80,7 +84,9 @@ pub fn default_routes() -> Vec<Route> {
         Route::new("/api/promotions", "pricing").admin(Methods::writes()),
         Route::new("/api/orders", "order").protected(Methods::All),
         admin("/admin", "admin"),
-        admin("/admin/tenants", "admin-pricing"),
+        token("/admin/tenants", "account"),
+        token("/admin/accounts", "account"),
+        token("/admin/tenants/*/pricing-rule", "admin-pricing"),
     ];
     for service in ["account", "catalog", "order", "pricing"] {
         routes.push(admin(
@@ -99,7 +105,7 @@ mod tests {
     fn empty_document_is_the_default() {
         let config: GatewayConfig = serde_json::from_str("{}").unwrap();
         assert_eq!(config, GatewayConfig::default());
-        assert_eq!(config.routes.len(), 11);
+        assert_eq!(config.routes.len(), 13);
     }
 
     #[test]

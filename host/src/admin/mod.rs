@@ -61,10 +61,16 @@ impl Admin {
             "/metrics" => return self.metrics_for(&request),
             _ => {}
         }
-        if let Err(reply) = self.authorize(&request) {
+        let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+        // A tenant's admin manages that tenant's rule; the rest is the
+        // platform admin's.
+        let tenant = match segments.as_slice() {
+            ["admin", "tenants", tenant, "pricing-rule"] => Some(*tenant),
+            _ => None,
+        };
+        if let Err(reply) = self.authorize(&request, tenant) {
             return reply;
         }
-        let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
         let body = || read_body(request.into_body());
         match (&method, segments.as_slice()) {
             (&Method::GET, ["admin", "components"]) => self.list_components(None).await,
@@ -105,8 +111,13 @@ impl Admin {
         }
     }
 
-    /// An admin bearer token, or the 401/403 reply.
-    fn authorize(&self, request: &hyper::Request<Incoming>) -> Result<(), Reply> {
+    /// An admin bearer token (a platform admin's, or for `tenant` that
+    /// tenant's admin's), or the 401/403 reply.
+    fn authorize(
+        &self,
+        request: &hyper::Request<Incoming>,
+        tenant: Option<&str>,
+    ) -> Result<(), Reply> {
         let token = request
             .headers()
             .get(http::header::AUTHORIZATION)
@@ -121,6 +132,16 @@ impl Admin {
         };
         match self.keys.verify(token) {
             Ok(claims) if claims.role == "admin" => Ok(()),
+            Ok(claims)
+                if claims.role == "tenant-admin" && tenant == Some(claims.tenant.as_str()) =>
+            {
+                Ok(())
+            }
+            Ok(_) if tenant.is_some() => Err(error(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this needs the admin role, or the tenant-admin role of this tenant",
+            )),
             Ok(_) => Err(error(
                 StatusCode::FORBIDDEN,
                 "forbidden",
@@ -141,7 +162,7 @@ impl Admin {
         let scraper = peer.is_some_and(|peer| {
             sluice_gateway::metrics_allowed(peer, request.headers(), self.metrics_token.as_deref())
         });
-        if scraper || self.authorize(request).is_ok() {
+        if scraper || self.authorize(request, None).is_ok() {
             return Reply::text(self.metrics());
         }
         error(

@@ -14,9 +14,10 @@ impl Admin {
             Err(reply) => return reply,
         };
         match registry.digest(tenant) {
-            Some(digest) => {
-                Reply::json(StatusCode::OK, &json!({"tenant": tenant, "digest": digest}))
-            }
+            Some(digest) => Reply::json(
+                StatusCode::OK,
+                &json!({"tenant": tenant, "digest": digest, "last_run": registry.last_run(tenant)}),
+            ),
             None => no_rule(tenant),
         }
     }

@@ -34,6 +34,10 @@ pub const MAX_INPUT_BYTES: usize = 128 << 10;
 /// The size of a rule's output: its reason.
 pub const MAX_OUTPUT_BYTES: usize = 20 << 10;
 
+/// What a rule writes to stdout and stderr is kept up to this many bytes
+/// (the rule's log); the rest is dropped.
+pub const MAX_LOG_BYTES: usize = 4 << 10;
+
 /// A reason longer than this is cut (with "…") before it is shown in a quote.
 pub const MAX_REASON_CHARS: usize = 200;
 

@@ -3,9 +3,10 @@
 //! database for every other pricing node ([`super::shared`]); run on
 //! request.
 
+use super::last_run::{LastRun, LastRuns};
 use super::limits::{Budget, MAX_COMPONENT_BYTES, MAX_CONCURRENT_RUNS, MAX_MEMORY_BYTES, TICK};
 use super::metrics::RuleMetrics;
-use super::sandbox::{Outcome, Rule, RuleInput, RuleState};
+use super::sandbox::{Outcome, Ran, Rule, RuleInput, RuleState};
 use super::shared::RuleStore;
 use crate::engine::{digest, spawn_epoch_ticker};
 use crate::files::write_atomically;
@@ -40,6 +41,8 @@ pub struct RuleRegistry {
     linker: Linker<RuleState>,
     dir: Option<PathBuf>,
     rules: RwLock<HashMap<String, Arc<Rule>>>,
+    /// Each tenant's last run on this node, for the tenant to look at.
+    last: LastRuns,
     /// Pricing's database, shared with the other pricing nodes.
     shared: std::sync::OnceLock<RuleStore>,
     /// One permit per instance slot of the pool: runs beyond it wait.
@@ -82,11 +85,16 @@ impl RuleRegistry {
             .map_err(anyhow::Error::from)
             .context("creating the rule engine")?;
         spawn_epoch_ticker(engine.weak(), TICK, "sluice-rule-epoch");
+        let mut linker = Linker::new(&engine);
+        super::wasi::add_to_linker(&mut linker)
+            .map_err(anyhow::Error::from)
+            .context("linking the rules' WASI")?;
         let registry = RuleRegistry {
-            linker: Linker::new(&engine),
+            linker,
             engine,
             dir: dir.map(Path::to_path_buf),
             rules: RwLock::default(),
+            last: LastRuns::default(),
             shared: std::sync::OnceLock::new(),
             slots: tokio::sync::Semaphore::new(MAX_CONCURRENT_RUNS as usize),
             budget,
@@ -219,6 +227,7 @@ impl RuleRegistry {
                 Err(e) => return Err(Rejected::Storage(format!("{}: {e}", path.display()))),
             }
         }
+        self.last.forget(tenant);
         self.write().remove(tenant);
         Ok(())
     }
@@ -236,29 +245,54 @@ impl RuleRegistry {
 
     /// Runs `input.tenant`'s rule, counting the outcome.
     pub async fn run(&self, input: &RuleInput) -> Outcome {
+        self.run_traced(input).await.outcome
+    }
+
+    /// As [`run`](Self::run), with the rule's log, fuel and time; the log
+    /// goes to the host's log too, and the run is kept as the tenant's last.
+    pub async fn run_traced(&self, input: &RuleInput) -> Ran {
         let Some(rule) = self.read().get(&input.tenant).cloned() else {
-            return Outcome::NoRule;
+            return Ran {
+                outcome: Outcome::NoRule,
+                log: String::new(),
+                fuel_used: 0,
+                elapsed: std::time::Duration::ZERO,
+            };
         };
         // The wait for a sandbox is bounded like the run itself: a quote
         // then falls back to its price without the rule, counted `busy`.
-        let outcome = match tokio::time::timeout(self.budget.deadline, self.slots.acquire()).await {
+        let ran = match tokio::time::timeout(self.budget.deadline, self.slots.acquire()).await {
             Ok(slot) => {
                 let _slot = slot.expect("the semaphore is never closed");
                 rule.run(&self.engine, self.budget, input).await
             }
-            Err(_) => Outcome::Failed {
-                kind: "busy",
-                message: format!(
-                    "no rule sandbox was free within {} ms",
-                    self.budget.deadline.as_millis()
-                ),
+            Err(_) => Ran {
+                outcome: Outcome::Failed {
+                    kind: "busy",
+                    message: format!(
+                        "no rule sandbox was free within {} ms",
+                        self.budget.deadline.as_millis()
+                    ),
+                },
+                log: String::new(),
+                fuel_used: 0,
+                elapsed: self.budget.deadline,
             },
         };
-        if let Outcome::Failed { kind, message } = &outcome {
+        if let Outcome::Failed { kind, message } = &ran.outcome {
             tracing::warn!(tenant = %input.tenant, digest = %rule.digest, %kind, "tenant rule stopped: {message}");
         }
-        self.metrics.count(&input.tenant, outcome.label());
-        outcome
+        if !ran.log.is_empty() {
+            tracing::info!(tenant = %input.tenant, digest = %rule.digest, log = %ran.log, "tenant rule output");
+        }
+        self.metrics.count(&input.tenant, ran.outcome.label());
+        self.last.remember(&input.tenant, &ran);
+        ran
+    }
+
+    /// `tenant`'s last run on this node, if its rule ran since it was put.
+    pub fn last_run(&self, tenant: &str) -> Option<LastRun> {
+        self.last.get(tenant)
     }
 
     /// Compiles (on a blocking thread: cranelift takes milliseconds) and
@@ -288,6 +322,7 @@ impl RuleRegistry {
     }
 
     fn insert(&self, tenant: &str, rule: Rule) {
+        self.last.forget(tenant);
         self.write().insert(tenant.to_string(), Arc::new(rule));
     }
 

@@ -4,10 +4,12 @@
 use super::limits::{
     Budget, MAX_INPUT_BYTES, MAX_MEMORY_BYTES, MAX_OUTPUT_BYTES, MAX_REASON_CHARS,
 };
+use super::wasi::{self, RuleWasi};
 use crate::bindings::rule;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Engine, ResourceLimiter, Store, Trap, UpdateDeadline};
+use wasmtime_wasi::{WasiCtxView, WasiView};
 
 pub use rule::{Input as RuleInput, Output as RuleOutput};
 
@@ -39,11 +41,27 @@ impl Outcome {
     }
 }
 
-/// The data of a rule's store: it imports nothing, so only the memory cap
-/// lives here (and whether the rule hit it).
-#[derive(Default)]
+/// A run and what it left: the outcome, the rule's log (stdout and
+/// stderr, capped), the fuel it used and the time it took.
+#[derive(Debug, Clone)]
+pub struct Ran {
+    pub outcome: Outcome,
+    pub log: String,
+    pub fuel_used: u64,
+    pub elapsed: Duration,
+}
+
+/// The data of a rule's store: its restricted WASI and whether it hit the
+/// memory cap.
 pub struct RuleState {
     memory_exceeded: bool,
+    wasi: RuleWasi,
+}
+
+impl WasiView for RuleState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        self.wasi.view()
+    }
 }
 
 impl ResourceLimiter for RuleState {
@@ -91,10 +109,13 @@ impl Rule {
             .imports(engine)
             .map(|(name, _)| name.to_string())
             .collect();
-        if !imports.is_empty() {
+        let refused = wasi::refused(imports.iter().map(String::as_str));
+        if !refused.is_empty() {
             return Err(format!(
-                "a pricing rule imports nothing, and this component imports {}",
-                imports.join(", ")
+                "a pricing rule may import only the deterministic part of WASI \
+                 (wasi:io, wasi:cli, wasi:clocks, wasi:random, wasi:filesystem without \
+                 files), and this component imports {}",
+                refused.join(", ")
             ));
         }
         let pre = linker
@@ -124,22 +145,34 @@ impl Rule {
     }
 
     /// Runs the rule on `input` in a fresh store under the limits.
-    pub async fn run(&self, engine: &Engine, budget: Budget, input: &RuleInput) -> Outcome {
+    pub async fn run(&self, engine: &Engine, budget: Budget, input: &RuleInput) -> Ran {
+        let started = Instant::now();
         let size = input_size(input);
         if size > MAX_INPUT_BYTES {
-            return Outcome::failed(
-                "input",
-                format!("the rule's input is {size} bytes, over the {MAX_INPUT_BYTES}-byte limit"),
-            );
+            return Ran {
+                outcome: Outcome::failed(
+                    "input",
+                    format!(
+                        "the rule's input is {size} bytes, over the {MAX_INPUT_BYTES}-byte limit"
+                    ),
+                ),
+                log: String::new(),
+                fuel_used: 0,
+                elapsed: started.elapsed(),
+            };
         }
         let mut store = limited_store(engine, budget);
-        let answer = async {
+        let call = async {
             let instance = self.pre.instantiate_async(&mut store).await?;
             let guest = self.indices.load(&mut store, &instance)?;
             guest.call_apply(&mut store, input).await
-        }
-        .await;
-        match answer {
+        };
+        // The deadline interrupts running wasm; a rule waiting in a host
+        // call (a sleep on the fixed clock) is cut off here instead.
+        let answer = tokio::time::timeout(2 * budget.deadline, call)
+            .await
+            .unwrap_or_else(|_| Err(wasmtime::Error::from(Trap::Interrupt)));
+        let outcome = match answer {
             Ok(Ok(output)) if output.reason.len() > MAX_OUTPUT_BYTES => Outcome::failed(
                 "output",
                 format!(
@@ -159,6 +192,12 @@ impl Rule {
                 Outcome::failed("declined", format!("the rule declined: {}", cut(&message)))
             }
             Err(error) => failure(&store, error, budget),
+        };
+        Ran {
+            outcome,
+            log: store.data().wasi.log.text(),
+            fuel_used: budget.fuel - store.get_fuel().unwrap_or(0),
+            elapsed: started.elapsed(),
         }
     }
 }
@@ -167,7 +206,11 @@ impl Rule {
 /// deadline is checked every engine tick; between ticks the rule yields so
 /// other requests on the thread keep going.
 fn limited_store(engine: &Engine, budget: Budget) -> Store<RuleState> {
-    let mut store = Store::new(engine, RuleState::default());
+    let state = RuleState {
+        memory_exceeded: false,
+        wasi: RuleWasi::new(),
+    };
+    let mut store = Store::new(engine, state);
     store.limiter(|state| state as &mut dyn ResourceLimiter);
     store
         .set_fuel(budget.fuel)

@@ -112,15 +112,16 @@ impl Link {
         sku: String,
         qty: u32,
         tenant: String,
+        customer: Vec<(String, String)>,
     ) -> Result<quote::Price, quote::Error> {
         call_linked!(
             self,
             "quote.quote",
-            (sku, qty, tenant),
+            (sku, qty, tenant, customer),
             quote_export,
             quote::Error::Unavailable,
             ok = Into::into,
-            |guest, a| guest.call_quote(a, sku, qty, tenant)
+            |guest, a| guest.call_quote(a, sku, qty, tenant, customer)
         )
     }
 
@@ -219,9 +220,10 @@ impl<T> quote::HostWithStore<T> for LinksCapability {
         sku: String,
         qty: u32,
         tenant: String,
+        customer: Vec<(String, String)>,
     ) -> Result<quote::Price, quote::Error> {
         let link = link(accessor, "quote", quote::Error::Unavailable)?;
-        link.quote(sku, qty, tenant).await
+        link.quote(sku, qty, tenant, customer).await
     }
 
     #[tracing::instrument(name = "quote.claim", skip_all)]

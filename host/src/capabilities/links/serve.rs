@@ -60,7 +60,12 @@ async fn dispatch(
         "stock.reserve" => run(args, |(id, lines)| link.reserve(id, lines)).await,
         "stock.confirm" => run(args, |(id,)| link.confirm(id)).await,
         "stock.release" => run(args, |(id,)| link.release(id)).await,
-        "quote.quote" => run(args, |(sku, qty, tenant)| link.quote(sku, qty, tenant)).await,
+        "quote.quote" => {
+            run(args, |(sku, qty, tenant, customer)| {
+                link.quote(sku, qty, tenant, customer)
+            })
+            .await
+        }
         "quote.claim" => run(args, |(id, lines)| link.claim(id, lines)).await,
         "quote.unclaim" => run(args, |(id,)| link.unclaim(id)).await,
         "products.lookup" => run(args, |(sku,)| link.lookup(sku)).await,

@@ -35,8 +35,17 @@ impl HasData for TokenCapability {
 }
 
 impl issuer::Host for &TokenState {
-    fn issue(&mut self, subject: String, role: String, tenant: String) -> issuer::Issued {
-        let issued = self.keys.issue(&subject, &role, &tenant);
+    fn issue(
+        &mut self,
+        subject: String,
+        role: String,
+        tenant: String,
+        attributes: Vec<(String, String)>,
+    ) -> issuer::Issued {
+        let now = super::keys::unix_now();
+        let issued = self
+            .keys
+            .issue_with(&subject, &role, &tenant, &attributes, now);
         issuer::Issued {
             token: issued.token,
             expires_in: issued.expires_in,
@@ -51,6 +60,7 @@ impl wit::Host for &TokenState {
                 subject: c.subject,
                 role: c.role,
                 tenant: c.tenant,
+                attributes: c.attributes,
                 expires_at: c.expires_at,
             }),
             Err(TokenError::Expired) => Err(wit::Error::Expired),

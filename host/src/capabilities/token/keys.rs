@@ -76,17 +76,32 @@ impl TokenKeys {
         self.ttl_secs
     }
 
-    /// A token for `subject` valid for the configured lifetime from now.
+    /// A token for `subject` valid for the configured lifetime from now,
+    /// with no customer attributes.
     pub fn issue(&self, subject: &str, role: &str, tenant: &str) -> Issued {
-        self.issue_at(subject, role, tenant, unix_now())
+        self.issue_with(subject, role, tenant, &[], unix_now())
     }
 
     /// As [`issue`](Self::issue), as if the time were `now` (Unix seconds).
     pub fn issue_at(&self, subject: &str, role: &str, tenant: &str, now: u64) -> Issued {
+        self.issue_with(subject, role, tenant, &[], now)
+    }
+
+    /// A token carrying the customer `attributes` too, as if the time were
+    /// `now` (Unix seconds).
+    pub fn issue_with(
+        &self,
+        subject: &str,
+        role: &str,
+        tenant: &str,
+        attributes: &[(String, String)],
+        now: u64,
+    ) -> Issued {
         let claims = WireClaims {
             sub: subject.into(),
             role: role.into(),
             tenant: tenant.into(),
+            attrs: attributes.iter().cloned().collect(),
             iss: self.issuer.clone(),
             iat: now,
             exp: now.saturating_add(self.ttl_secs),
@@ -119,6 +134,7 @@ impl TokenKeys {
             subject: claims.sub,
             role: claims.role,
             tenant: claims.tenant,
+            attributes: claims.attrs.into_iter().collect(),
             expires_at: claims.exp,
         })
     }
@@ -135,7 +151,7 @@ impl std::fmt::Debug for TokenKeys {
     }
 }
 
-fn unix_now() -> u64 {
+pub(super) fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

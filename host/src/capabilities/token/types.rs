@@ -2,6 +2,7 @@
 //! [`TokenError`], and the JWT claim set on the wire.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A freshly issued token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,9 +18,11 @@ pub struct Issued {
 pub struct Claims {
     /// An account id.
     pub subject: String,
-    /// "customer" or "admin".
+    /// "customer", "tenant-admin" (of `tenant` only) or "admin".
     pub role: String,
     pub tenant: String,
+    /// Customer attributes set by an admin, sorted by key.
+    pub attributes: Vec<(String, String)>,
     /// Expiry, in seconds since the Unix epoch.
     pub expires_at: u64,
 }
@@ -42,6 +45,9 @@ pub(super) struct WireClaims {
     pub sub: String,
     pub role: String,
     pub tenant: String,
+    /// Customer attributes; absent when there are none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attrs: BTreeMap<String, String>,
     pub iss: String,
     pub iat: u64,
     pub exp: u64,

@@ -55,12 +55,21 @@ fn main() {
         .iter()
         .map(|(krate, _, _)| *krate)
         .partition(|krate| krate.starts_with("rule-"));
+    let started = std::time::Instant::now();
+    progress(
+        "building the WebAssembly components (a first build takes about 10 minutes on 2 cores, \
+         with the host; later builds only what changed)",
+    );
     for group in [others, rules] {
         build_components(&root, &target_dir, &group, None);
     }
     for (krate, _, label) in LABELLED {
         build_components(&root, &labelled_dir(&root, label), &[krate], Some(label));
     }
+    progress(&format!(
+        "components built in {:.0} s; compiling the host next",
+        started.elapsed().as_secs_f64()
+    ));
 
     let mut out = String::new();
     for (krate, constant, _) in COMPONENTS {
@@ -132,6 +141,25 @@ fn worlds(root: &Path) -> String {
     out
 }
 
+/// The terminal of an interactive build, if there is one. Cargo keeps a
+/// build script's output until the script ends, so the components' long
+/// first build would show nothing but a spinner: on a terminal, its
+/// progress (cargo's own "Compiling account ..." lines) goes there instead.
+fn terminal() -> Option<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/tty")
+        .ok()
+}
+
+/// One line of progress, on the terminal if there is one.
+fn progress(line: &str) {
+    use std::io::Write as _;
+    if let Some(mut tty) = terminal() {
+        let _ = writeln!(tty, "   sluice: {line}");
+    }
+}
+
 /// Builds `crates` for wasm32-wasip2 in release, in one cargo run, with
 /// `SLUICE_BUILD_LABEL` set to `label` if there is one.
 fn build_components(root: &Path, target_dir: &Path, crates: &[&str], label: Option<&str>) {
@@ -166,6 +194,9 @@ fn build_components(root: &Path, target_dir: &Path, crates: &[&str], label: Opti
         "CARGO_LLVM_COV",
     ] {
         cargo.env_remove(var);
+    }
+    if let Some(tty) = terminal() {
+        cargo.stderr(tty);
     }
     let status = cargo
         .status()

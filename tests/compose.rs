@@ -191,6 +191,39 @@ fn every_database_a_node_names_is_created() {
 }
 
 #[test]
+fn prometheus_scrapes_every_node_and_the_gateway_with_the_token() {
+    let compose = compose();
+    let prometheus = &compose.services["prometheus"];
+    assert!(prometheus.ports.iter().all(|p| p.starts_with("127.0.0.1:")));
+    let config: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(&compose.configs["prometheus"].content).unwrap();
+    let jobs = config["scrape_configs"].as_sequence().unwrap();
+    let mut targets = BTreeSet::new();
+    for job in jobs {
+        let file = &job["authorization"]["credentials_file"];
+        assert_eq!(file.as_str(), Some("/run/secrets/metrics-token"), "{job:?}");
+        for group in job["static_configs"].as_sequence().unwrap() {
+            for target in group["targets"].as_sequence().unwrap() {
+                targets.insert(target.as_str().unwrap().to_string());
+            }
+        }
+    }
+    for (name, node) in compose.nodes() {
+        let port = if node.command[0] == "gateway" {
+            8080
+        } else {
+            8085
+        };
+        assert!(
+            targets.contains(&format!("{name}:{port}")),
+            "{name} is not scraped"
+        );
+        let token = &node.environment["SLUICE_METRICS_TOKEN"];
+        assert!(required(token, "SLUICE_METRICS_TOKEN"), "{name}: {token}");
+    }
+}
+
+#[test]
 fn a_gateway_node_publishes_a_port() {
     let compose = compose();
     let gateways: Vec<_> = compose

@@ -79,6 +79,23 @@ pub(crate) fn authenticate(
     Ok(Some(identity))
 }
 
+/// The identity of a platform admin's bearer token, for the gateway's own
+/// admin pages (the console's data).
+pub(crate) fn authenticate_admin(
+    authenticator: &dyn Authenticator,
+    headers: &HeaderMap,
+) -> Result<Identity, GatewayError> {
+    let token = bearer(headers).ok_or(GatewayError::Unauthorized)?;
+    let identity = authenticator.verify(token).map_err(|e| match e {
+        AuthError::Invalid => GatewayError::InvalidToken,
+        AuthError::Expired => GatewayError::TokenExpired,
+    })?;
+    if identity.role != ADMIN_ROLE {
+        return Err(GatewayError::Forbidden);
+    }
+    Ok(identity)
+}
+
 /// The token of an `Authorization: Bearer <token>` header (scheme case
 /// insensitive), if there is one.
 fn bearer(headers: &HeaderMap) -> Option<&str> {

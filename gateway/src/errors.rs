@@ -3,7 +3,7 @@
 //! `Retry-After` where waiting helps).
 
 use crate::body::{GatewayBody, json_response};
-use http::header::{HeaderValue, RETRY_AFTER};
+use http::header::{ALLOW, HeaderValue, RETRY_AFTER};
 use http::{Response, StatusCode};
 use serde_json::json;
 use std::time::Duration;
@@ -13,6 +13,10 @@ use std::time::Duration;
 pub enum GatewayError {
     /// No route matches the path.
     NotFound,
+    /// One of the gateway's own read-only pages (`/health`, `/metrics`,
+    /// `/openapi.yaml`, the console) asked with another method than GET or
+    /// HEAD.
+    ReadOnly,
     /// The request body is larger than `max_body_bytes`.
     PayloadTooLarge { limit: u64 },
     /// The request body could not be read from the client.
@@ -44,6 +48,7 @@ impl GatewayError {
     pub fn status(&self) -> StatusCode {
         match self {
             GatewayError::NotFound => StatusCode::NOT_FOUND,
+            GatewayError::ReadOnly => StatusCode::METHOD_NOT_ALLOWED,
             GatewayError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             GatewayError::BadRequest => StatusCode::BAD_REQUEST,
             GatewayError::Unauthorized
@@ -64,6 +69,7 @@ impl GatewayError {
     pub fn code(&self) -> &'static str {
         match self {
             GatewayError::NotFound => "not_found",
+            GatewayError::ReadOnly => "method_not_allowed",
             GatewayError::PayloadTooLarge { .. } => "payload_too_large",
             GatewayError::BadRequest => "bad_request",
             GatewayError::Unauthorized => "unauthorized",
@@ -83,6 +89,7 @@ impl GatewayError {
     pub fn message(&self) -> String {
         match self {
             GatewayError::NotFound => "No route matches this path.".to_owned(),
+            GatewayError::ReadOnly => "This path is read with GET or HEAD only.".to_owned(),
             GatewayError::PayloadTooLarge { limit } => {
                 format!("The request body exceeds the limit of {limit} bytes.")
             }
@@ -133,6 +140,11 @@ impl GatewayError {
             response
                 .headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from(retry_after_secs(wait)));
+        }
+        if self == GatewayError::ReadOnly {
+            response
+                .headers_mut()
+                .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
         }
         response
     }

@@ -30,6 +30,7 @@ mod balancer;
 mod body;
 mod breaker;
 mod config;
+mod console;
 mod contract;
 mod errors;
 mod faults;

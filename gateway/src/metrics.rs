@@ -17,6 +17,21 @@ const STATUSES: usize = 500;
 /// The route label of requests no route matched (and the gateway's own).
 pub(crate) const NO_ROUTE: &str = "none";
 
+/// One route's counters at one moment: requests answered, 5xx among them,
+/// 429s, and the latency histogram (per bucket, not cumulative).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RouteCounts {
+    pub(crate) label: String,
+    pub(crate) count: u64,
+    pub(crate) errors: u64,
+    pub(crate) limited: u64,
+    pub(crate) buckets: [u64; BUCKETS.len()],
+}
+
+/// Upper bounds of the latency buckets, in seconds (for readers of
+/// [`RouteCounts::buckets`]).
+pub(crate) const BUCKET_BOUNDS: [f64; BUCKETS.len()] = BUCKETS;
+
 /// Counters per route (by route id), the last slot for unrouted requests.
 pub(crate) struct Metrics {
     routes: Vec<RouteStats>,
@@ -71,6 +86,23 @@ impl Metrics {
         let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         stats.sum_micros.fetch_add(micros, Ordering::Relaxed);
         stats.count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The counters of every route now, for the console's traffic history.
+    pub(crate) fn snapshot(&self) -> Vec<RouteCounts> {
+        self.routes
+            .iter()
+            .map(|stats| {
+                let status = |code: usize| stats.statuses[code - 100].load(Ordering::Relaxed);
+                RouteCounts {
+                    label: stats.label.clone(),
+                    count: stats.count.load(Ordering::Relaxed),
+                    errors: (500..=599).map(status).sum(),
+                    limited: status(429),
+                    buckets: std::array::from_fn(|i| stats.buckets[i].load(Ordering::Relaxed)),
+                }
+            })
+            .collect()
     }
 
     /// Counts one retried attempt.

@@ -103,6 +103,27 @@ impl Pools {
         })
     }
 
+    /// The breaker state ("closed", "open", "half-open") and requests in
+    /// flight of each instance of `service` the gateway has sent to.
+    pub(crate) fn states(&self, service: &str) -> HashMap<SocketAddr, (&'static str, usize)> {
+        let Some(pool) = self.pools.get(service) else {
+            return HashMap::new();
+        };
+        let instances = pool.instances.read().unwrap_or_else(|e| e.into_inner());
+        instances
+            .values()
+            .map(|instance| {
+                let state = match lock(&instance.breaker).state() {
+                    State::Closed => "closed",
+                    State::Open(_) => "open",
+                    State::HalfOpen { .. } => "half-open",
+                };
+                let in_flight = instance.outstanding.load(Ordering::Relaxed);
+                (instance.addr, (state, in_flight))
+            })
+            .collect()
+    }
+
     pub(crate) fn render(&self, prom: &mut Prom) {
         let mut rows = Vec::new();
         let mut services: Vec<_> = self.pools.iter().collect();

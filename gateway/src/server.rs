@@ -59,6 +59,7 @@ impl GatewayBuilder {
             }
         };
         let service = Arc::new(GatewayService::new(&config, self.resolver, authenticator).await?);
+        sample_traffic(Arc::downgrade(&service));
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding the gateway to {}", config.listen))?;
@@ -75,6 +76,22 @@ impl GatewayBuilder {
             http,
         })
     }
+}
+
+/// Reads the traffic counters every console interval for as long as the
+/// gateway lives.
+fn sample_traffic(service: std::sync::Weak<GatewayService>) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(crate::console::traffic::INTERVAL);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match service.upgrade() {
+                Some(service) => service.sample_traffic(),
+                None => return,
+            }
+        }
+    });
 }
 
 fn warn_if_protected(config: &GatewayConfig) {

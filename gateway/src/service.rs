@@ -43,6 +43,7 @@ pub(crate) struct GatewayService {
     metrics: Metrics,
     metrics_token: Option<String>,
     max_body_bytes: u64,
+    traffic: crate::console::traffic::Traffic,
 }
 
 /// What one request went through, for the response and the logs.
@@ -73,6 +74,7 @@ impl GatewayService {
             budget: RetryBudget::new(&config.retry),
             max_body_bytes: config.max_body_bytes,
             metrics_token: config.metrics_token.clone(),
+            traffic: Default::default(),
         })
     }
 
@@ -127,11 +129,28 @@ impl GatewayService {
         B::Error: Into<BoxError>,
     {
         let (method, path) = (request.method(), request.uri().path());
+        let own = path == health::PATH
+            || path == crate::contract::PATH
+            || path == "/metrics"
+            || crate::console::is_console(path);
+        if own && method != Method::GET && method != Method::HEAD {
+            return Err(GatewayError::ReadOnly);
+        }
         if health::is_health_check(method, path) {
             return Ok(health::response());
         }
         if crate::contract::is_contract(method, path) {
             return Ok(crate::contract::response());
+        }
+        if crate::console::is_console(path) {
+            let data = crate::console::ConsoleData {
+                authenticator: self.authenticator.as_ref(),
+                resolver: self.resolver.as_ref(),
+                pools: &self.pools,
+                services: self.routes.iter().map(RouteEntry::service).collect(),
+                traffic: &self.traffic,
+            };
+            return crate::console::respond(data, method, path, request.headers());
         }
         if is_metrics(method, path) {
             return match metrics_allowed(peer, request.headers(), self.metrics_token.as_deref()) {
@@ -189,6 +208,12 @@ impl GatewayService {
             parts,
             guarded(body, (admission, lease)),
         ))
+    }
+
+    /// Reads the traffic counters into the console's history.
+    pub(crate) fn sample_traffic(&self) {
+        self.traffic
+            .record(self.metrics.snapshot(), self.shedder.shed_total());
     }
 
     fn metrics_response(&self) -> Response<GatewayBody> {

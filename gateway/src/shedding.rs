@@ -97,6 +97,16 @@ impl Shedder {
         })
     }
 
+    /// Requests refused so far, by either cap.
+    pub(crate) fn shed_total(&self) -> u64 {
+        let services: u64 = self
+            .services
+            .values()
+            .map(|gauge| gauge.shed.load(Ordering::Relaxed))
+            .sum();
+        self.global.shed.load(Ordering::Relaxed) + services
+    }
+
     pub(crate) fn render(&self, prom: &mut Prom) {
         let mut services: Vec<_> = self.services.iter().collect();
         services.sort_by_key(|(name, _)| name.as_str());

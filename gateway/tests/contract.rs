@@ -26,3 +26,23 @@ async fn serves_the_contract_it_was_built_with() {
         "the current contract"
     );
 }
+
+/// The gateway's own pages are read-only: another method is a 405 that
+/// says which methods they take, not a 404.
+#[tokio::test]
+async fn its_own_pages_answer_other_methods_with_405_and_allow() {
+    let gateway = TestGateway::start(config(&[]), resolver(&[])).await;
+    for path in ["/openapi.yaml", "/health", "/metrics", "/console", "/docs"] {
+        for method in ["POST", "PUT", "DELETE", "OPTIONS"] {
+            let request = http::Request::builder()
+                .method(method)
+                .uri(gateway.url(path))
+                .body(http_body_util::Full::default())
+                .unwrap();
+            let answer = common::send(request).await;
+            assert_eq!(answer.status, 405, "{method} {path}");
+            assert_eq!(answer.header("allow"), Some("GET, HEAD"), "{method} {path}");
+            assert_eq!(answer.json()["error"], "method_not_allowed");
+        }
+    }
+}

@@ -19,7 +19,7 @@ fn input(tenant: &str) -> RuleInput {
         base_unit_price: 1650,
         unit_price: 1650,
         tenant: tenant.into(),
-        customer: Vec::new(),
+        customer: vec![("tier".into(), "gold".into())],
     }
 }
 
@@ -39,9 +39,17 @@ fn bench(c: &mut Criterion) {
             .await
             .unwrap();
         registry
+            .put("tier", built::STD_RULE_PROBE.to_vec())
+            .await
+            .unwrap();
+        registry
     });
     let mut group = c.benchmark_group("rule");
-    for (name, tenant) in [("no rule", "nobody"), ("bulk discount", "bulk")] {
+    for (name, tenant) in [
+        ("no rule", "nobody"),
+        ("bulk discount", "bulk"),
+        ("std Rust tier rule (restricted WASI)", "tier"),
+    ] {
         let input = input(tenant);
         group.bench_function(name, |b| {
             b.to_async(&runtime).iter(|| async {

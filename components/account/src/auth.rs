@@ -5,7 +5,8 @@
 
 use crate::create;
 use crate::errors::ApiError;
-use crate::ports::{Claims, Host, TokenError};
+use crate::ports::{Claims, Host};
+use sluice_kit::http::bearer;
 
 /// What an admin may manage.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,10 +57,7 @@ impl Admin {
 /// for a bad one.
 pub fn claims(host: &impl Host, authorization: Option<&str>) -> Result<Claims, ApiError> {
     let token = bearer(authorization).ok_or(ApiError::Unauthorized)?;
-    host.verify_token(token).map_err(|e| match e {
-        TokenError::Invalid => ApiError::InvalidToken,
-        TokenError::Expired => ApiError::TokenExpired,
-    })
+    Ok(host.verify_token(token)?)
 }
 
 /// The admin the request's token names: 401 as [`claims`], 403 `forbidden`
@@ -77,29 +75,10 @@ pub fn admin(host: &impl Host, authorization: Option<&str>) -> Result<Admin, Api
     })
 }
 
-/// The token of an `Authorization: Bearer <token>` header value (scheme
-/// case-insensitive), or `None` if absent or another scheme.
-pub fn bearer(header: Option<&str>) -> Option<&str> {
-    let (scheme, token) = header?.trim().split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testing::FakeHost;
-
-    #[test]
-    fn bearer_header_parsing() {
-        assert_eq!(bearer(Some("Bearer abc.def.ghi")), Some("abc.def.ghi"));
-        assert_eq!(bearer(Some("bearer   abc ")), Some("abc"));
-        assert_eq!(bearer(Some("Basic dXNlcjpwYXNz")), None);
-        assert_eq!(bearer(Some("Bearer")), None);
-        assert_eq!(bearer(Some("Bearer ")), None);
-        assert_eq!(bearer(Some("abc")), None);
-        assert_eq!(bearer(None), None);
-    }
 
     #[test]
     fn admins_by_role() {

@@ -1,6 +1,7 @@
 //! The account service's one error type, and the one place that maps errors
 //! to HTTP: a status code and a `{"error","message"}` JSON body.
 
+use crate::ports::TokenError;
 use crate::reply::Reply;
 use serde::Serialize;
 
@@ -200,6 +201,17 @@ impl From<ApiError> for Reply {
 impl From<crate::body::TooLarge> for ApiError {
     fn from(e: crate::body::TooLarge) -> Self {
         ApiError::PayloadTooLarge { limit: e.limit }
+    }
+}
+
+/// A token the host's `token` capability rejected: 401 `invalid_token` or
+/// `token_expired`.
+impl From<TokenError> for ApiError {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::Invalid => ApiError::InvalidToken,
+            TokenError::Expired => ApiError::TokenExpired,
+        }
     }
 }
 

@@ -29,7 +29,6 @@ pub mod store;
 pub mod tenant_store;
 pub mod tenants;
 pub mod throttle;
-pub mod times;
 pub mod validate;
 pub mod wire;
 

@@ -14,7 +14,7 @@ use crate::body::{self, BodySource};
 use crate::errors::ApiError;
 use crate::ports::{Host, Level};
 use crate::reply::Reply;
-use crate::store::{self, Account};
+use crate::store::{self, Account, Attributes};
 use crate::validate::DEFAULT_TENANT;
 use crate::wire::{self, AccountView, MemberRequest};
 use crate::{create, failure, tenant_store, validate};
@@ -41,7 +41,7 @@ pub async fn set(
     for _ in 0..store::ATTEMPTS {
         let account = existing(host, account_id, "set member").await?;
         may_take(&admin, &account)?;
-        let done = store::set_membership(host, &account, tenant, role)
+        let done = store::set_membership(host, &account, tenant, role, None)
             .await
             .map_err(|e| failure::sql(host, "set member", &e))?;
         if done {
@@ -79,9 +79,15 @@ pub async fn remove(
         if account.role == create::ADMIN {
             return Err(ApiError::PlatformAdmin);
         }
-        let done = store::reset_membership(host, &account, DEFAULT_TENANT, create::CUSTOMER)
-            .await
-            .map_err(|e| failure::sql(host, "remove member", &e))?;
+        let done = store::set_membership(
+            host,
+            &account,
+            DEFAULT_TENANT,
+            create::CUSTOMER,
+            Some(&Attributes::new()),
+        )
+        .await
+        .map_err(|e| failure::sql(host, "remove member", &e))?;
         if done {
             let (to, role) = (DEFAULT_TENANT, create::CUSTOMER);
             log(host, "member removed", &admin, &account, to, role);

@@ -3,6 +3,8 @@
 //! the wasm glue implements with the real imports and tests with fakes.
 #![allow(async_fn_in_trait)] // single-threaded wasm: no `Send` bound wanted
 
+pub use sluice_kit::token::{Claims, TokenError};
+
 /// A SQL parameter or column value (`sql.value`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -65,30 +67,11 @@ pub enum RateLimitError {
     CostExceedsBurst(u32),
 }
 
-/// Token claims (`token.claims`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Claims {
-    pub subject: String,
-    pub role: String,
-    pub tenant: String,
-    /// The account's customer attributes when the token was issued, sorted
-    /// by key.
-    pub attributes: Vec<(String, String)>,
-    pub expires_at: u64,
-}
-
 /// A freshly issued token (`token-issuer.issued`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issued {
     pub token: String,
     pub expires_in: u64,
-}
-
-/// Why a token was rejected (`token.error`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenError {
-    Invalid,
-    Expired,
 }
 
 /// Log levels (`log.level`).

@@ -142,40 +142,25 @@ pub async fn update_role_and_hash(
 }
 
 /// Puts `read` into `tenant` with `role`, if it still has the tenant and
-/// role it was read with; whether it did.
+/// role it was read with; whether it did. `Some(attributes)` replaces its
+/// attributes too; `None` keeps them.
 pub async fn set_membership(
     db: &impl Sql,
     read: &Account,
     tenant: &str,
     role: &str,
+    attributes: Option<&Attributes>,
 ) -> Result<bool, SqlError> {
-    let params = vec![
-        text(tenant),
-        text(role),
-        text(&read.id),
-        text(&read.tenant),
-        text(&read.role),
-    ];
-    Ok(db.execute(SET_MEMBERSHIP, params).await? == 1)
-}
-
-/// Puts `read` into `tenant` with `role` and no attributes, if it still
-/// has the tenant and role it was read with; whether it did.
-pub async fn reset_membership(
-    db: &impl Sql,
-    read: &Account,
-    tenant: &str,
-    role: &str,
-) -> Result<bool, SqlError> {
-    let params = vec![
-        text(tenant),
-        text(role),
-        Value::Text(encode_attributes(&Attributes::new())),
-        text(&read.id),
-        text(&read.tenant),
-        text(&read.role),
-    ];
-    Ok(db.execute(RESET_MEMBERSHIP, params).await? == 1)
+    let mut params = vec![text(tenant), text(role)];
+    let sql = match attributes {
+        None => SET_MEMBERSHIP,
+        Some(attributes) => {
+            params.push(Value::Text(encode_attributes(attributes)));
+            RESET_MEMBERSHIP
+        }
+    };
+    params.extend([text(&read.id), text(&read.tenant), text(&read.role)]);
+    Ok(db.execute(sql, params).await? == 1)
 }
 
 /// Replaces the attributes of `read`, if it is still in the tenant it was

@@ -4,9 +4,9 @@
 use crate::errors::ApiError;
 use crate::store::{Account, Attributes};
 use crate::tenant_store::Tenant;
-use crate::times::rfc3339;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use sluice_kit::times::rfc3339_millis;
 
 /// `POST /register` body.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -79,7 +79,7 @@ impl From<&Tenant> for TenantView {
         TenantView {
             id: t.id.clone(),
             name: t.name.clone(),
-            created_at: rfc3339(t.created_at),
+            created_at: rfc3339_millis(t.created_at),
         }
     }
 }

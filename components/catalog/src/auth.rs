@@ -1,7 +1,8 @@
 //! Admin routes: the bearer token must verify and carry role `admin`.
 
 use crate::errors::ApiError;
-use crate::ports::{Claims, Host, TokenError};
+use crate::ports::{Claims, Host};
+use sluice_kit::http::bearer;
 
 /// The role allowed to create and change products.
 pub const ADMIN: &str = "admin";
@@ -10,10 +11,7 @@ pub const ADMIN: &str = "admin";
 /// or 403 (a valid token of another role).
 pub fn require_admin(host: &impl Host, authorization: Option<&str>) -> Result<Claims, ApiError> {
     let token = bearer(authorization).ok_or(ApiError::Unauthorized)?;
-    let claims = host.verify_token(token).map_err(|e| match e {
-        TokenError::Invalid => ApiError::InvalidToken,
-        TokenError::Expired => ApiError::TokenExpired,
-    })?;
+    let claims = host.verify_token(token)?;
     if claims.role == ADMIN {
         Ok(claims)
     } else {
@@ -21,27 +19,10 @@ pub fn require_admin(host: &impl Host, authorization: Option<&str>) -> Result<Cl
     }
 }
 
-/// The token of an `Authorization: Bearer <token>` header value (scheme
-/// case-insensitive), or `None` if absent or another scheme.
-pub fn bearer(header: Option<&str>) -> Option<&str> {
-    let (scheme, token) = header?.trim().split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testing::FakeHost;
-
-    #[test]
-    fn bearer_header_parsing() {
-        assert_eq!(bearer(Some("Bearer abc.def.ghi")), Some("abc.def.ghi"));
-        assert_eq!(bearer(Some("bearer   abc ")), Some("abc"));
-        assert_eq!(bearer(Some("Basic dXNlcjpwYXNz")), None);
-        assert_eq!(bearer(Some("Bearer ")), None);
-        assert_eq!(bearer(None), None);
-    }
 
     #[test]
     fn only_a_valid_admin_token_passes() {

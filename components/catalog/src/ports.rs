@@ -3,6 +3,8 @@
 //! glue implements with the real imports and tests implement with fakes.
 #![allow(async_fn_in_trait)] // single-threaded wasm: no `Send` bound wanted
 
+pub use sluice_kit::token::{Claims, TokenError};
+
 /// A SQL parameter or column value (`sql.value`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -110,25 +112,6 @@ pub trait Cache {
     async fn cache_set(&self, key: &str, value: Vec<u8>, ttl_ms: u64) -> Result<(), CacheError>;
     async fn cache_delete(&self, key: &str) -> Result<(), CacheError>;
     async fn cache_increment(&self, key: &str, delta: i64, ttl_ms: u64) -> Result<i64, CacheError>;
-}
-
-/// Token claims (`token.claims`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Claims {
-    pub subject: String,
-    pub role: String,
-    pub tenant: String,
-    /// The bearer's customer attributes, e.g. `("tier", "gold")`, sorted
-    /// by key.
-    pub attributes: Vec<(String, String)>,
-    pub expires_at: u64,
-}
-
-/// Why a token was rejected (`token.error`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenError {
-    Invalid,
-    Expired,
 }
 
 /// Log levels (`log.level`).

@@ -77,9 +77,12 @@ mod tests {
     #[test]
     fn bearer_tokens() {
         assert_eq!(bearer(Some("Bearer abc.def")), Some("abc.def"));
+        assert_eq!(bearer(Some("Bearer abc.def.ghi")), Some("abc.def.ghi"));
         assert_eq!(bearer(Some("bearer   abc ")), Some("abc"));
         assert_eq!(bearer(Some("Basic dXNlcjpwYXNz")), None);
+        assert_eq!(bearer(Some("Bearer")), None);
         assert_eq!(bearer(Some("Bearer ")), None);
+        assert_eq!(bearer(Some("abc")), None);
         assert_eq!(bearer(None), None);
     }
 

@@ -6,3 +6,5 @@ pub mod http;
 pub mod ids;
 pub mod reply;
 pub mod sql;
+pub mod times;
+pub mod token;

@@ -3,7 +3,7 @@
 //! service trusts only its own check).
 
 use crate::errors::ApiError;
-use crate::ports::{Claims, Host, TokenError};
+use crate::ports::{Claims, Host};
 use sluice_kit::http::bearer;
 
 /// The role that may read every order.
@@ -17,10 +17,7 @@ const MAX_SUBJECT: usize = 64;
 pub fn require(host: &impl Host, authorization: Option<&str>) -> Result<Claims, ApiError> {
     let authorization = authorization.ok_or(ApiError::Unauthorized)?;
     let token = bearer(Some(authorization)).ok_or(ApiError::InvalidToken)?;
-    let claims = host.verify_token(token).map_err(|e| match e {
-        TokenError::Invalid => ApiError::InvalidToken,
-        TokenError::Expired => ApiError::TokenExpired,
-    })?;
+    let claims = host.verify_token(token)?;
     if claims.subject.is_empty() || claims.subject.len() > MAX_SUBJECT {
         return Err(ApiError::InvalidToken);
     }

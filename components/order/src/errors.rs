@@ -4,6 +4,7 @@
 //! order's status forbids the request).
 
 use crate::cancel::CANCEL_WINDOW_MS;
+use crate::ports::TokenError;
 use crate::status::Status;
 use serde::Serialize;
 use sluice_kit::body::TooLarge;
@@ -238,6 +239,17 @@ impl From<ApiError> for Reply {
 impl From<TooLarge> for ApiError {
     fn from(e: TooLarge) -> ApiError {
         ApiError::PayloadTooLarge { limit: e.limit }
+    }
+}
+
+/// A token the host's `token` capability rejected: 401 `invalid_token` or
+/// `token_expired`.
+impl From<TokenError> for ApiError {
+    fn from(e: TokenError) -> ApiError {
+        match e {
+            TokenError::Invalid => ApiError::InvalidToken,
+            TokenError::Expired => ApiError::TokenExpired,
+        }
     }
 }
 

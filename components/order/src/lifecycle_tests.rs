@@ -13,12 +13,12 @@ use crate::ports::{ClaimLine, Level, QuoteError, Quotes, SqlError, Stock, StockE
 use crate::settle::{self, Settled};
 use crate::shard;
 use crate::testing::{FakeHost, Hold, T0};
-use crate::wire::rfc3339;
 use crate::{housekeeping, store};
 use futures::executor::block_on;
 use serde_json::{Value as Json, json};
 use sluice_kit::body::Chunks;
 use sluice_kit::reply::Reply;
+use sluice_kit::times::rfc3339_millis;
 
 const MINUTE: u64 = 60_000;
 
@@ -400,7 +400,7 @@ fn the_owner_cancels_within_the_window_and_everything_comes_back_once() {
     let reply = cancel(&host, ALICE, &id);
     let order = json_of(&reply);
     assert_eq!(reply.status, 200, "{order}");
-    let when = rfc3339((T0 + 10 * MINUTE) as i64);
+    let when = rfc3339_millis((T0 + 10 * MINUTE) as i64);
     assert_eq!(order["status"], "cancelled");
     assert_eq!(order["cancelled_at"], when.as_str());
     let mut expected = placed_json.clone();
@@ -531,7 +531,7 @@ fn a_cancel_that_cannot_give_back_is_503_and_housekeeping_finishes_it() {
     assert_eq!(status_of(&host, &id).as_deref(), Some("cancelling"));
     let order = json_of(&get(&host, ALICE, &format!("/api/orders/{id}")));
     assert_eq!(order["status"], "cancelling");
-    assert_eq!(order["cancelled_at"], rfc3339(T0 as i64).as_str());
+    assert_eq!(order["cancelled_at"], rfc3339_millis(T0 as i64).as_str());
     assert_eq!(host.in_stock("S-1"), 98);
     // Left to the request for 10 s, then housekeeping finishes it.
     host.now.set(T0 + 9_000);
@@ -562,7 +562,7 @@ fn a_retried_cancel_finishes_a_decided_one_even_past_the_window() {
     assert_eq!(order["status"], "cancelled");
     assert_eq!(
         order["cancelled_at"],
-        rfc3339((T0 + 29 * MINUTE) as i64).as_str()
+        rfc3339_millis((T0 + 29 * MINUTE) as i64).as_str()
     );
     assert_eq!(
         (host.in_stock("S-1"), host.promotion_left("p1")),

@@ -5,6 +5,7 @@
 #![allow(async_fn_in_trait)] // single-threaded wasm: no `Send` bound wanted
 
 pub use sluice_kit::sql::{Rows, SqlError, Statement, Value};
+pub use sluice_kit::token::{Claims, TokenError};
 
 /// SQL on numbered shards (`shards`); `shard` is `0..count()`.
 pub trait Shards {
@@ -119,25 +120,6 @@ pub trait Quotes {
     async fn claim(&self, id: &str, lines: &[ClaimLine]) -> Result<(), ClaimError>;
     /// Gives back the units held under `id` (idempotent).
     async fn unclaim(&self, id: &str) -> Result<(), ClaimError>;
-}
-
-/// Token claims (`token.claims`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Claims {
-    pub subject: String,
-    pub role: String,
-    pub tenant: String,
-    /// The bearer's customer attributes, e.g. `("tier", "gold")`, sorted
-    /// by key.
-    pub attributes: Vec<(String, String)>,
-    pub expires_at: u64,
-}
-
-/// Why a token was rejected (`token.error`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenError {
-    Invalid,
-    Expired,
 }
 
 /// Log levels (`log.level`).

@@ -4,7 +4,7 @@
 
 use crate::store::Order;
 use serde::Serialize;
-use time::OffsetDateTime;
+use sluice_kit::times::rfc3339_millis;
 
 #[derive(Debug, Serialize)]
 pub struct OrderJson<'a> {
@@ -43,41 +43,9 @@ impl<'a> From<&'a Order> for OrderJson<'a> {
                 .collect(),
             total: order.total,
             currency: &order.currency,
-            created_at: rfc3339(order.created_at),
-            cancelled_at: order.cancelled_at.map(rfc3339),
+            created_at: rfc3339_millis(order.created_at),
+            cancelled_at: order.cancelled_at.map(rfc3339_millis),
             shard: order.shard,
         }
-    }
-}
-
-/// `ms` since the Unix epoch in RFC 3339 UTC, always to the millisecond,
-/// e.g. `2023-11-14T22:13:20.250Z`: fixed width, so newer times also sort
-/// later as strings.
-pub fn rfc3339(ms: i64) -> String {
-    match OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000) {
-        Ok(at) => format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-            at.year(),
-            u8::from(at.month()),
-            at.day(),
-            at.hour(),
-            at.minute(),
-            at.second(),
-            at.millisecond()
-        ),
-        Err(_) => ms.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_are_rfc3339_utc() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339(1_700_000_000_000), "2023-11-14T22:13:20.000Z");
-        assert_eq!(rfc3339(1_700_000_000_250), "2023-11-14T22:13:20.250Z");
-        assert_eq!(rfc3339(1_700_000_000_007), "2023-11-14T22:13:20.007Z");
     }
 }

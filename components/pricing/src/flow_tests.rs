@@ -62,7 +62,7 @@ fn create(host: &FakeHost, body: Value) -> Reply {
 }
 
 fn rfc(ms: u64) -> String {
-    crate::times::format_ms(ms as i64)
+    sluice_kit::times::rfc3339(ms as i64)
 }
 
 /// A promotion body for `sku` over [start, end) with extra fields.

@@ -7,6 +7,8 @@
 
 use crate::rules::{RuleInput, RuleOutcome};
 
+pub use sluice_kit::token::{Claims, TokenError};
+
 /// A SQL parameter or column value (`sql.value`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -86,25 +88,6 @@ pub trait Sql {
     async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, SqlError>;
     /// Runs statements in one transaction, all or none.
     async fn batch(&self, statements: Vec<Statement>) -> Result<Vec<u64>, SqlError>;
-}
-
-/// Token claims (`token.claims`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Claims {
-    pub subject: String,
-    pub role: String,
-    pub tenant: String,
-    /// The bearer's customer attributes, e.g. `("tier", "gold")`, sorted
-    /// by key.
-    pub attributes: Vec<(String, String)>,
-    pub expires_at: u64,
-}
-
-/// Why a token was rejected (`token.error`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenError {
-    Invalid,
-    Expired,
 }
 
 /// Log levels (`log.level`).

@@ -1,6 +1,7 @@
 //! RFC 3339 times in the API, milliseconds since the Unix epoch inside.
 //! Input may carry any UTC offset; output is always UTC (`Z`), with
-//! milliseconds only when they are not zero.
+//! milliseconds only when they are not zero
+//! ([`sluice_kit::times::rfc3339`]).
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -13,33 +14,10 @@ pub fn parse_ms(text: &str) -> Option<i64> {
     i64::try_from(at.unix_timestamp_nanos().div_euclid(1_000_000)).ok()
 }
 
-/// The RFC 3339 UTC form of `ms` milliseconds since the Unix epoch, e.g.
-/// `2030-01-01T12:00:00Z` or `2030-01-01T12:00:00.250Z`.
-pub fn format_ms(ms: i64) -> String {
-    let nanos = i128::from(ms) * 1_000_000;
-    let Ok(at) = OffsetDateTime::from_unix_timestamp_nanos(nanos) else {
-        return ms.to_string();
-    };
-    let (date, time) = (at.date(), at.time());
-    let mut out = format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        date.year(),
-        u8::from(date.month()),
-        date.day(),
-        time.hour(),
-        time.minute(),
-        time.second()
-    );
-    if time.millisecond() != 0 {
-        out.push_str(&format!(".{:03}", time.millisecond()));
-    }
-    out.push('Z');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sluice_kit::times::rfc3339;
 
     #[test]
     fn parses_utc_and_offsets() {
@@ -77,14 +55,6 @@ mod tests {
     }
 
     #[test]
-    fn formats_as_utc_with_millis_when_needed() {
-        assert_eq!(format_ms(0), "1970-01-01T00:00:00Z");
-        assert_eq!(format_ms(1_893_499_200_000), "2030-01-01T12:00:00Z");
-        assert_eq!(format_ms(1_893_499_200_250), "2030-01-01T12:00:00.250Z");
-        assert_eq!(format_ms(1_893_499_200_007), "2030-01-01T12:00:00.007Z");
-    }
-
-    #[test]
     fn round_trips() {
         for ms in [
             0,
@@ -94,7 +64,7 @@ mod tests {
             1_893_499_200_250,
             4_102_444_800_000,
         ] {
-            assert_eq!(parse_ms(&format_ms(ms)), Some(ms), "{ms}");
+            assert_eq!(parse_ms(&rfc3339(ms)), Some(ms), "{ms}");
         }
     }
 }

@@ -4,10 +4,10 @@
 use crate::errors::ApiError;
 use crate::promotion::{Discount, Promotion};
 use crate::quote::{AdjustmentKind, Quote};
-use crate::times;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Number;
+use sluice_kit::times::rfc3339;
 
 /// `POST /api/promotions` body: a promotion without id. Numbers are read as
 /// JSON numbers so that validation can say precisely what is wrong with
@@ -62,8 +62,8 @@ impl PromotionView {
             sku: p.sku.clone(),
             percent_off,
             fixed_price,
-            starts_at: times::format_ms(p.starts_at_ms),
-            ends_at: times::format_ms(p.ends_at_ms),
+            starts_at: rfc3339(p.starts_at_ms),
+            ends_at: rfc3339(p.ends_at_ms),
             max_units: p.max_units,
             remaining_units: p.remaining(),
             active: p.is_active(now_ms),

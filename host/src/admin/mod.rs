@@ -19,7 +19,7 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use reply::{Reply, error};
+use reply::{Reply, error, method_not_allowed};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -92,17 +92,14 @@ impl Admin {
             (&Method::DELETE, ["admin", "tenants", tenant, "pricing-rule"]) => {
                 self.delete_rule(tenant).await
             }
-            (
-                _,
-                ["admin", "components"]
-                | ["admin", "components", _]
-                | ["admin", "components", _, "rollback"],
-            )
-            | (_, ["admin", "tenants", _, "pricing-rule"]) => error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                format!("{method} is not allowed on {path}"),
-            ),
+            (_, ["admin", "components"]) => method_not_allowed(&method, &path, "GET"),
+            (_, ["admin", "components", _]) => method_not_allowed(&method, &path, "GET, PUT"),
+            (_, ["admin", "components", _, "rollback"]) => {
+                method_not_allowed(&method, &path, "POST")
+            }
+            (_, ["admin", "tenants", _, "pricing-rule"]) => {
+                method_not_allowed(&method, &path, "GET, PUT, DELETE")
+            }
             _ => error(
                 StatusCode::NOT_FOUND,
                 "not_found",

@@ -11,6 +11,8 @@ pub struct Reply {
     status: StatusCode,
     content_type: &'static str,
     body: Bytes,
+    /// The `Allow` header of a 405.
+    allow: Option<&'static str>,
 }
 
 impl Reply {
@@ -19,6 +21,7 @@ impl Reply {
             status,
             content_type: "application/json",
             body: Bytes::from(serde_json::to_vec(value).expect("JSON values serialize")),
+            allow: None,
         }
     }
 
@@ -27,6 +30,7 @@ impl Reply {
             status: StatusCode::OK,
             content_type: "text/plain; version=0.0.4",
             body: Bytes::from(body),
+            allow: None,
         }
     }
 
@@ -35,12 +39,18 @@ impl Reply {
             status,
             content_type: "application/json",
             body: Bytes::new(),
+            allow: None,
         }
     }
 
     pub fn into_response(self) -> hyper::Response<Body> {
         let mut response = hyper::Response::new(Body::new(self.body));
         *response.status_mut() = self.status;
+        if let Some(allow) = self.allow {
+            response
+                .headers_mut()
+                .insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
+        }
         if self.status != StatusCode::NO_CONTENT {
             response.headers_mut().insert(
                 http::header::CONTENT_TYPE,
@@ -57,4 +67,15 @@ pub fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Repl
         status,
         &serde_json::json!({"error": code, "message": message.into()}),
     )
+}
+
+/// A 405 for `method` on `path`, naming the methods it allows.
+pub fn method_not_allowed(method: &http::Method, path: &str, allow: &'static str) -> Reply {
+    let mut reply = error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{method} is not allowed on {path}; it allows {allow}"),
+    );
+    reply.allow = Some(allow);
+    reply
 }

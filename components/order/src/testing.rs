@@ -111,18 +111,6 @@ pub struct QuoteCall {
     pub customer: Vec<(String, String)>,
 }
 
-/// The attributes of a fake token's `key=value,key=value` part, sorted by
-/// key as the host sorts them.
-pub fn attributes(raw: &str) -> Vec<(String, String)> {
-    let mut attributes: Vec<(String, String)> = raw
-        .split(',')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    attributes.sort();
-    attributes
-}
-
 impl FakeHost {
     /// `shards` empty shards; stock of 100 of `S-1` (999 USD), `S-2` (250
     /// USD) and `E-1` (500 EUR); at [`T0`].
@@ -561,19 +549,7 @@ impl Host for FakeHost {
     /// Tokens are `tok|subject|role|tenant`, optionally followed by
     /// `|key=value,key=value` customer attributes; `expired` is expired.
     fn verify_token(&self, token: &str) -> Result<Claims, TokenError> {
-        if token == "expired" {
-            return Err(TokenError::Expired);
-        }
-        match token.split('|').collect::<Vec<_>>()[..] {
-            ["tok", subject, role, tenant, ref rest @ ..] if rest.len() <= 1 => Ok(Claims {
-                subject: subject.into(),
-                role: role.into(),
-                tenant: tenant.into(),
-                attributes: rest.first().map_or_else(Vec::new, |a| attributes(a)),
-                expires_at: T0 / 1000 + 900,
-            }),
-            _ => Err(TokenError::Invalid),
-        }
+        sluice_kit::token::fake_claims(token, T0 / 1000 + 900)
     }
 
     fn setting(&self, key: &str) -> Option<String> {

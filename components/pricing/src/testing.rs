@@ -180,18 +180,6 @@ pub fn promotion_row(
     }
 }
 
-/// The attributes of a fake token's `key=value,key=value` part, sorted by
-/// key as the host sorts them.
-pub fn attributes(raw: &str) -> Vec<(String, String)> {
-    let mut attributes: Vec<(String, String)> = raw
-        .split(',')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    attributes.sort();
-    attributes
-}
-
 fn text(v: &Value) -> String {
     match v {
         Value::Text(s) => s.clone(),
@@ -417,19 +405,7 @@ impl Host for FakeHost {
     /// Tokens are `tok|subject|role|tenant`, optionally followed by
     /// `|key=value,key=value` customer attributes; `expired` is expired.
     fn verify_token(&self, token: &str) -> Result<Claims, TokenError> {
-        if token == "expired" {
-            return Err(TokenError::Expired);
-        }
-        match token.split('|').collect::<Vec<_>>()[..] {
-            ["tok", subject, role, tenant, ref rest @ ..] if rest.len() <= 1 => Ok(Claims {
-                subject: subject.into(),
-                role: role.into(),
-                tenant: tenant.into(),
-                attributes: rest.first().map_or_else(Vec::new, |a| attributes(a)),
-                expires_at: T0 / 1000 + 900,
-            }),
-            _ => Err(TokenError::Invalid),
-        }
+        sluice_kit::token::fake_claims(token, T0 / 1000 + 900)
     }
 
     async fn lookup_product(&self, sku: &str) -> Result<Option<Product>, LookupError> {

@@ -1,34 +1,34 @@
-//! Builds the service components (wasm32-wasip2, release, their own target
-//! dir) and generates `components.rs`, which embeds each one's bytes in the
-//! host binary, and each service world's imports and exports (read from
-//! wit/ with wit-parser) that a deployed component is checked against. A
-//! change to a component's source or to wit/ rebuilds it.
+//! Builds the components (wasm32-wasip2, release, their own target dir) and
+//! generates `builtin.rs`, which embeds each one's bytes in the host binary
+//! and names each service's (the services come from the manifest,
+//! `sluice-wit`). A change to a component's source or to wit/ rebuilds it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The components this build embeds: (crate, constant, service it serves).
-/// `hello` (a plain wasi:http component) and the example rules are embedded
-/// for tests and benchmarks; they serve no service. Crates named `rule-*`
+/// The components this build embeds: (crate, constant). A service's crate
+/// has the service's name. `hello` (a plain wasi:http component) and the
+/// example rules are embedded for tests and benchmarks; they serve no
+/// service. Crates named `rule-*`
 /// are `no_std` pricing rules, built in a cargo run of their own so that
 /// the services' std features of shared dependencies don't reach them;
 /// `std-rule-*` are rules written the ordinary way (std Rust, wit-bindgen).
-const COMPONENTS: &[(&str, &str, Option<&str>)] = &[
-    ("account", "ACCOUNT", Some("account")),
-    ("catalog", "CATALOG", Some("catalog")),
-    ("pricing", "PRICING", Some("pricing")),
-    ("order", "ORDER", Some("order")),
-    ("hello", "HELLO", None),
-    ("hello-p2", "HELLO_P2", None),
-    ("rule-round99", "RULE_ROUND99", None),
-    ("rule-bulk", "RULE_BULK", None),
-    ("rule-loop", "RULE_LOOP", None),
-    ("rule-membomb", "RULE_MEMBOMB", None),
-    ("rule-trap", "RULE_TRAP", None),
-    ("rule-badprice", "RULE_BADPRICE", None),
-    ("rule-bigoutput", "RULE_BIGOUTPUT", None),
-    ("std-rule-probe", "STD_RULE_PROBE", None),
-    ("std-rule-net", "STD_RULE_NET", None),
+const COMPONENTS: &[(&str, &str)] = &[
+    ("account", "ACCOUNT"),
+    ("catalog", "CATALOG"),
+    ("pricing", "PRICING"),
+    ("order", "ORDER"),
+    ("hello", "HELLO"),
+    ("hello-p2", "HELLO_P2"),
+    ("rule-round99", "RULE_ROUND99"),
+    ("rule-bulk", "RULE_BULK"),
+    ("rule-loop", "RULE_LOOP"),
+    ("rule-membomb", "RULE_MEMBOMB"),
+    ("rule-trap", "RULE_TRAP"),
+    ("rule-badprice", "RULE_BADPRICE"),
+    ("rule-bigoutput", "RULE_BIGOUTPUT"),
+    ("std-rule-probe", "STD_RULE_PROBE"),
+    ("std-rule-net", "STD_RULE_NET"),
 ];
 
 /// Builds of a service component with a label (`SLUICE_BUILD_LABEL`, shown
@@ -53,7 +53,7 @@ fn main() {
     let target_dir = root.join("target").join("wasm");
     let (rules, others): (Vec<&str>, Vec<&str>) = COMPONENTS
         .iter()
-        .map(|(krate, _, _)| *krate)
+        .map(|(krate, _)| *krate)
         .partition(|krate| krate.starts_with("rule-"));
     let started = std::time::Instant::now();
     progress(
@@ -72,7 +72,7 @@ fn main() {
     ));
 
     let mut out = String::new();
-    for (krate, constant, _) in COMPONENTS {
+    for (krate, constant) in COMPONENTS {
         let wasm = target_dir
             .join("wasm32-wasip2/release")
             .join(format!("{}.wasm", krate.replace('-', "_")));
@@ -91,54 +91,24 @@ fn main() {
             wasm.display().to_string()
         ));
     }
-    out.push_str(&worlds(&root));
-    let services: Vec<&str> = COMPONENTS.iter().filter_map(|(_, _, s)| *s).collect();
-    out.push_str(&format!(
-        "/// Every service this build has, in the order the build lists them.\npub const SERVICES: &[&str] = &{services:?};\n"
-    ));
-    out.push_str("/// (service name, component bytes) for every built-in service.\npub const ALL: &[(&str, &[u8])] = &[");
-    for (_, constant, service) in COMPONENTS {
-        if let Some(service) = service {
-            out.push_str(&format!("({service:?}, {constant}),"));
-        }
+    out.push_str("/// (service name, component bytes) for every service.\npub const ALL: &[(&str, &[u8])] = &[");
+    for service in sluice_wit::services() {
+        let (_, constant) = COMPONENTS
+            .iter()
+            .find(|(krate, _)| krate == service)
+            .unwrap_or_else(|| {
+                panic!("the service {service} has no component crate named {service}")
+            });
+        out.push_str(&format!("({service:?}, {constant}),"));
     }
     out.push_str("];\n");
-    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("components.rs");
+    let dest = Path::new(&std::env::var("OUT_DIR").unwrap()).join("builtin.rs");
     std::fs::write(dest, out).unwrap();
 }
 
 /// Where the components built with `label` go.
 fn labelled_dir(root: &Path, label: &str) -> PathBuf {
     root.join("target").join(format!("wasm-{label}"))
-}
-
-/// `WORLDS`: each service world's import and export names, as a component
-/// of that world names them (e.g. `sluice:platform/sql@0.1.0`).
-fn worlds(root: &Path) -> String {
-    let mut resolve = wit_parser::Resolve::default();
-    let (package, _) = resolve.push_dir(root.join("wit")).expect("parsing wit/");
-    let mut out = String::from(
-        "/// Every service world: the imports it grants and the exports it requires.\npub const WORLDS: &[World] = &[",
-    );
-    for (_, _, service) in COMPONENTS {
-        let Some(service) = service else { continue };
-        let id = resolve
-            .select_world(&[package], Some(service))
-            .unwrap_or_else(|e| panic!("wit/ has no world {service}: {e}"));
-        let world = &resolve.worlds[id];
-        let names = |keys: Vec<&wit_parser::WorldKey>| -> Vec<String> {
-            keys.into_iter()
-                .map(|k| resolve.name_world_key(k))
-                .collect()
-        };
-        out.push_str(&format!(
-            "World {{ name: {service:?}, imports: &{:?}, exports: &{:?} }},",
-            names(world.imports.keys().collect()),
-            names(world.exports.keys().collect()),
-        ));
-    }
-    out.push_str("];\n");
-    out
 }
 
 /// The terminal of an interactive build, if there is one. Cargo keeps a

@@ -43,13 +43,12 @@ async fn remaining_units(p: &Platform, promotion: &str) -> i64 {
 }
 
 fn at(delta_ms: i64) -> String {
-    let now = std::time::SystemTime::now();
-    let delta = std::time::Duration::from_millis(delta_ms.unsigned_abs());
-    sluice::swap::rfc3339(if delta_ms < 0 {
-        now - delta
-    } else {
-        now + delta
-    })
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let at_ms = now.as_millis() as i64 + delta_ms;
+    // To the second, as a client would write it.
+    sluice_kit::times::rfc3339(at_ms.div_euclid(1000) * 1000)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -9,7 +9,7 @@
 
 mod support;
 
-use sluice::components as built;
+use sluice::builtin as built;
 use std::path::Path;
 use std::process::Command;
 use support::{Options, Platform, token_for};

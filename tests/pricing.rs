@@ -47,13 +47,12 @@ fn options(config: &str) -> Options {
 /// RFC 3339 UTC for the real now plus `delta_ms` (the platform's clock may
 /// be shifted from it by the test's configuration).
 fn at(delta_ms: i64) -> String {
-    let now = std::time::SystemTime::now();
-    let delta = std::time::Duration::from_millis(delta_ms.unsigned_abs());
-    sluice::swap::rfc3339(if delta_ms < 0 {
-        now - delta
-    } else {
-        now + delta
-    })
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let at_ms = now.as_millis() as i64 + delta_ms;
+    // To the second, as a client would write it.
+    sluice_kit::times::rfc3339(at_ms.div_euclid(1000) * 1000)
 }
 
 async fn send(

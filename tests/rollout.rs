@@ -10,7 +10,7 @@ mod support;
 
 use reqwest::Method;
 use serde_json::Value;
-use sluice::components as built;
+use sluice::builtin as built;
 use std::time::{Duration, Instant};
 use support::shop::{Cluster, Found, Shop, SteadyLoad, admin};
 use support::{Platform, Reply, unique};

@@ -5,7 +5,7 @@
 mod support;
 
 use serde_json::Value;
-use sluice::components as built;
+use sluice::builtin as built;
 use support::{Platform, Reply, token_for, unique};
 
 /// A seeded product (components/catalog/seed) priced 16.50, a price the

@@ -4,7 +4,7 @@
 
 mod support;
 
-use sluice::components as built;
+use sluice::builtin as built;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use support::{Options, Platform, Reply, token_for};

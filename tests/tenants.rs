@@ -9,7 +9,7 @@ mod support;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use sluice::components as built;
+use sluice::builtin as built;
 use support::{Platform, Reply, token_for, unique};
 
 /// A seeded product (components/catalog/seed) priced 16.50.

@@ -38,6 +38,7 @@ mod forward;
 mod headers;
 mod health;
 mod limit;
+mod local;
 mod metrics;
 mod outgoing;
 mod pool;
@@ -64,6 +65,7 @@ pub use config::{
 pub use contract::OPENAPI_YAML;
 pub use errors::GatewayError;
 pub use headers::RESERVED_PREFIX;
+pub use local::{LocalResponse, LocalUpstream};
 pub use pool::{Lease, Pools};
 pub use ratelimit::{RATELIMIT_LIMIT, RATELIMIT_REMAINING, RATELIMIT_RESET};
 pub use request_id::{RequestId, X_REQUEST_ID};

@@ -1,8 +1,11 @@
 //! Sending one attempt to one upstream instance over a pooled keep-alive
-//! HTTP/1.1 client, streaming bodies both ways, within a deadline.
+//! HTTP/1.1 client, streaming bodies both ways, within a deadline; or, for
+//! an instance in this process, handing it over in memory
+//! ([`crate::local`]).
 
 use crate::body::{BoxError, GatewayBody};
 use crate::headers::{set_host, strip_hop_by_hop};
+use crate::local::LocalUpstreams;
 use http::{Request, Response, Uri, Version};
 use http_body_util::BodyExt;
 use hyper_util::client::legacy::Client;
@@ -18,6 +21,7 @@ const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// The upstream side of the gateway.
 pub(crate) struct Proxy {
     client: Client<HttpConnector, GatewayBody>,
+    local: LocalUpstreams,
 }
 
 /// Why an attempt brought no response.
@@ -32,14 +36,14 @@ pub(crate) enum AttemptError {
 }
 
 impl Proxy {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(local: LocalUpstreams) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         let client = Client::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .build(connector);
-        Proxy { client }
+        Proxy { client, local }
     }
 
     /// Sends `request` (its head already prepared for upstreams) to
@@ -51,9 +55,19 @@ impl Proxy {
         upstream: SocketAddr,
         deadline: Instant,
     ) -> Result<Response<GatewayBody>, AttemptError> {
-        *request.uri_mut() = upstream_uri(request.uri(), upstream).ok_or(AttemptError::Broken)?;
         *request.version_mut() = Version::HTTP_11;
         set_host(request.headers_mut(), upstream);
+        if let Some(local) = self.local.get(&upstream) {
+            return match tokio::time::timeout_at(deadline, local.call(request)).await {
+                Err(_elapsed) => Err(AttemptError::Timeout),
+                Ok(Err(error)) => {
+                    tracing::warn!(%upstream, error = %error_chain(&*error), "local upstream attempt failed");
+                    Err(AttemptError::Broken)
+                }
+                Ok(Ok(response)) => Ok(response),
+            };
+        }
+        *request.uri_mut() = upstream_uri(request.uri(), upstream).ok_or(AttemptError::Broken)?;
         let response = match tokio::time::timeout_at(deadline, self.client.request(request)).await {
             Err(_elapsed) => return Err(AttemptError::Timeout),
             Ok(Err(error)) => {

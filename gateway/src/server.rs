@@ -3,6 +3,7 @@
 
 use crate::auth::{Authenticator, DenyAll};
 use crate::config::GatewayConfig;
+use crate::local::{LocalUpstream, LocalUpstreams};
 use crate::resolver::Resolver;
 use crate::service::GatewayService;
 use anyhow::Context as _;
@@ -35,6 +36,7 @@ pub struct GatewayBuilder {
     config: GatewayConfig,
     resolver: Arc<dyn Resolver>,
     authenticator: Option<Arc<dyn Authenticator>>,
+    local: LocalUpstreams,
 }
 
 impl GatewayBuilder {
@@ -42,6 +44,13 @@ impl GatewayBuilder {
     /// token is refused, so protected routes answer 401 (fail closed).
     pub fn authenticator(mut self, authenticator: Arc<dyn Authenticator>) -> Self {
         self.authenticator = Some(authenticator);
+        self
+    }
+
+    /// Hands attempts to the instance at `addr` to `upstream` in memory
+    /// (an instance in this process).
+    pub fn local_upstream(mut self, addr: SocketAddr, upstream: Arc<dyn LocalUpstream>) -> Self {
+        self.local.insert(addr, upstream);
         self
     }
 
@@ -58,7 +67,8 @@ impl GatewayBuilder {
                 Arc::new(DenyAll)
             }
         };
-        let service = Arc::new(GatewayService::new(&config, self.resolver, authenticator).await?);
+        let service =
+            Arc::new(GatewayService::new(&config, self.resolver, authenticator, self.local).await?);
         sample_traffic(Arc::downgrade(&service));
         let listener = TcpListener::bind(config.listen)
             .await
@@ -116,6 +126,7 @@ impl Gateway {
             config,
             resolver,
             authenticator: None,
+            local: LocalUpstreams::new(),
         }
     }
 

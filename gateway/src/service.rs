@@ -59,6 +59,7 @@ impl GatewayService {
         config: &GatewayConfig,
         resolver: Arc<dyn Resolver>,
         authenticator: Arc<dyn Authenticator>,
+        local: crate::local::LocalUpstreams,
     ) -> anyhow::Result<Self> {
         let routes = RouteTable::new(&config.routes, config.upstream_timeout)?;
         let services: Vec<&str> = routes.iter().map(RouteEntry::service).collect();
@@ -70,7 +71,7 @@ impl GatewayService {
             routes,
             resolver,
             authenticator,
-            proxy: Proxy::new(),
+            proxy: Proxy::new(local),
             budget: RetryBudget::new(&config.retry),
             max_body_bytes: config.max_body_bytes,
             metrics_token: config.metrics_token.clone(),

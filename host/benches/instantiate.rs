@@ -28,11 +28,11 @@ fn bench(c: &mut Criterion) {
     let linker = sluice::linker::new_linker(&engine).unwrap();
     let component = CompileCache::new(&engine, None)
         .unwrap()
-        .load(&engine, sluice::components::RULE_ROUND99)
+        .load(&engine, sluice::builtin::RULE_ROUND99)
         .unwrap();
     let pre = linker.instantiate_pre(&component).unwrap();
     let indices = GuestIndices::new(&pre).unwrap();
-    let caps = Arc::new(sluice::capabilities::ServiceCapabilities::bare("bench").unwrap());
+    let caps = Arc::new(sluice::run::standalone("bench").unwrap());
 
     c.bench_function("new store", |b| {
         b.iter(|| sluice::state::ComponentState::new_store(&engine, caps.clone()))

@@ -5,8 +5,8 @@
 //! `tenant-rules` import) for a tenant without and with a rule.
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use sluice::builtin as built;
 use sluice::capabilities::links::Link;
-use sluice::components as built;
 use sluice::rules::{Outcome, RuleInput, RuleRegistry};
 
 mod support;

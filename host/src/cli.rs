@@ -1,7 +1,7 @@
 //! The `sluice` command line.
 
 use crate::config::Config;
-use crate::platform::{NodeOptions, start};
+use crate::node::{NodeOptions, start};
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -169,7 +169,7 @@ pub async fn main(cli: Cli) -> Result<()> {
 fn available_services() -> Vec<String> {
     crate::manifest::services()
         .iter()
-        .filter(|s| crate::components::builtin(s).is_some())
+        .filter(|s| crate::builtin::component(s).is_some())
         .map(|s| s.to_string())
         .collect()
 }

@@ -95,17 +95,6 @@ impl Default for Config {
     }
 }
 
-/// The standard port of each built-in service (DESIGN.md).
-pub fn default_port(service: &str) -> u16 {
-    match service {
-        "account" => 8081,
-        "catalog" => 8082,
-        "order" => 8083,
-        "pricing" => 8084,
-        _ => 0,
-    }
-}
-
 /// Rate-limit policies a built-in service uses unless configured otherwise.
 fn default_policies(service: &str) -> BTreeMap<String, PolicyConfig> {
     let per_minute = |limit| PolicyConfig::new(limit, std::time::Duration::from_secs(60));
@@ -202,7 +191,9 @@ impl Config {
         self.services
             .get(service)
             .and_then(|s| s.listen)
-            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], default_port(service))))
+            .unwrap_or_else(|| {
+                SocketAddr::from(([127, 0, 0, 1], crate::manifest::default_port(service)))
+            })
     }
 
     /// The database URL of `service`, defaulted to `<data_dir>/<service>.db`.

@@ -3,11 +3,11 @@
 
 pub mod admin;
 pub mod bindings;
+pub mod builtin;
 pub mod capabilities;
 pub mod cli;
 mod cli_admin;
 mod cli_rule;
-pub mod components;
 pub mod config;
 pub mod desired;
 pub mod discovery;
@@ -17,13 +17,13 @@ pub mod frontdoor;
 pub mod housekeeping;
 pub mod http_server;
 pub mod linker;
-pub mod manifest;
+/// The manifest of the services (`sluice-wit`, read from the WIT worlds).
+pub use sluice_wit as manifest;
+pub mod node;
 pub mod periodic;
-pub mod platform;
 pub mod preflight;
 pub mod rules;
 pub mod run;
 pub mod service;
 pub mod state;
 pub mod swap;
-pub mod threads;

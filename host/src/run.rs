@@ -2,10 +2,10 @@
 //! with the same engine and front door as the services. It gets no
 //! database and no rate-limit policies; the other capabilities work.
 
-use crate::capabilities::ServiceCapabilities;
+use crate::capabilities::{ServiceCapabilities, cache, clock, token};
 use crate::engine::{CompileCache, new_engine};
+use crate::frontdoor::FrontDoors;
 use crate::service::{Service, Version};
-use crate::threads::FrontDoors;
 use anyhow::{Context as _, Result};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -17,13 +17,13 @@ pub async fn run(file: &Path, addr: SocketAddr, shutdown: impl Future<Output = (
     let linker = crate::linker::new_linker(&engine)?;
     let version = Version::prepare(&linker, &CompileCache::new(&engine, None)?, &bytes, 1)
         .with_context(|| format!("loading {}", file.display()))?;
-    let caps = ServiceCapabilities::bare("run")?;
+    let caps = standalone("run")?;
     let service = Arc::new(Service::new(&engine, caps, version));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let doors = FrontDoors::spawn(
         service,
         addr,
-        crate::threads::default_threads(),
+        crate::frontdoor::default_threads(),
         &Default::default(),
         stopped,
     )?;
@@ -35,4 +35,20 @@ pub async fn run(file: &Path, addr: SocketAddr, shutdown: impl Future<Output = (
     shutdown.await;
     let _ = stop.send(true);
     doors.join().await
+}
+
+/// Capabilities for a component outside the platform (`sluice run`,
+/// benchmarks, tests): an in-process cache, a token key kept in the system
+/// temp dir, the system clock, nothing else.
+pub fn standalone(service: &str) -> Result<ServiceCapabilities> {
+    let scratch = std::env::temp_dir().join("sluice-run");
+    Ok(ServiceCapabilities::new(
+        service,
+        cache::build(&cache::CacheConfig::default())?,
+        Arc::new(token::TokenKeys::load_or_generate(
+            &token::TokenConfig::default(),
+            &scratch,
+        )?),
+        clock::ClockState::default(),
+    ))
 }

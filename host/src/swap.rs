@@ -21,10 +21,10 @@
 //! A node starting later, or one that was down, starts on the active
 //! version. Version 1 is always the component built into the binary.
 
-use crate::components::World;
 use crate::desired::{Desired, DesiredStore, Serving};
 use crate::discovery::Discovery;
 use crate::engine::{CompileCache, digest};
+use crate::manifest::World;
 use crate::manifest::world;
 use crate::service::{Service, Version};
 use crate::state::ComponentState;
@@ -32,7 +32,7 @@ use anyhow::{Context as _, Result, anyhow};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 use tokio::sync::watch;
 use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
@@ -449,41 +449,4 @@ pub fn check_world(engine: &Engine, component: &Component, world: &World) -> Res
         }
     }
     Ok(())
-}
-
-/// `at` as RFC 3339 UTC, to the second.
-pub fn rfc3339(at: SystemTime) -> String {
-    let secs = at.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::rfc3339;
-    use std::time::{Duration, UNIX_EPOCH};
-
-    #[test]
-    fn formats_utc_times() {
-        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-        let at = UNIX_EPOCH + Duration::from_secs(1_795_996_800 + 3_723);
-        assert_eq!(rfc3339(at), "2026-11-30T01:02:03Z");
-        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
-        assert_eq!(rfc3339(leap), "2000-02-29T00:00:00Z");
-    }
 }

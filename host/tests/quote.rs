@@ -6,7 +6,7 @@ use serde_json::{Value as Json, json};
 use sluice::bindings::quote::{self, ClaimError, ClaimLine};
 use sluice::capabilities::sql::{Dialect, Value, testdb};
 use sluice::config::Config;
-use sluice::platform::{self, Node, NodeOptions};
+use sluice::node::{self, Node, NodeOptions};
 use sluice::service::Service;
 use std::sync::Arc;
 
@@ -50,7 +50,7 @@ impl Pricing {
         service.database = database;
         // Base prices come from catalog's product lookup.
         config.service_mut("catalog").listen = Some("127.0.0.1:0".parse().unwrap());
-        let node = platform::start(
+        let node = node::start(
             config,
             NodeOptions {
                 services: vec!["catalog".into(), "pricing".into()],

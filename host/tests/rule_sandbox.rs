@@ -2,7 +2,7 @@
 //! platform cannot reach (the deadline behind the fuel budget, the input
 //! cap) and the outcome of each run.
 
-use sluice::components as built;
+use sluice::builtin as built;
 use sluice::rules::limits::{Budget, MAX_INPUT_BYTES};
 use sluice::rules::{Outcome, RuleInput, RuleRegistry};
 use std::time::Duration;

@@ -10,7 +10,7 @@ use sluice::bindings::stock::{self, Line};
 use sluice::capabilities::sql::testdb::{DatabaseGuard, fresh_database};
 use sluice::capabilities::sql::{Dialect, SqlBackend, Value};
 use sluice::config::Config;
-use sluice::platform::{Node, NodeOptions, start};
+use sluice::node::{Node, NodeOptions, start};
 use sluice::service::Service;
 use std::sync::Arc;
 

@@ -38,9 +38,6 @@ pub struct Options {
     pub data_dir: Option<PathBuf>,
 }
 
-/// Every service a platform may run; each gets a free port.
-pub const SERVICES: &[&str] = &["account", "catalog", "pricing", "order"];
-
 /// A JWT secret the tests know, so they can forge expired or tampered tokens.
 pub const TEST_SECRET: &str = "test-secret-0123456789abcdef0123456789abcdef";
 
@@ -67,7 +64,7 @@ impl Platform {
             .args(["--gateway-addr", "127.0.0.1:0"])
             .args(["--admin-addr", "127.0.0.1:0"])
             .args(
-                SERVICES
+                sluice::manifest::services()
                     .iter()
                     .flat_map(|s| ["--service-addr".to_string(), format!("{s}=127.0.0.1:0")]),
             )
@@ -167,10 +164,14 @@ impl Platform {
 
     /// PUTs raw bytes (a component) with a bearer token.
     pub async fn upload(&self, path: &str, token: &str, bytes: &[u8]) -> Reply {
+        // A refused upload (403, 413) is answered before its body is read,
+        // and the server then closes the connection: never pool it, or the
+        // next request could be written into a closed socket.
         let request = self
             .client
             .put(self.url(path))
             .bearer_auth(token)
+            .header("connection", "close")
             .body(bytes.to_vec());
         Reply::from(request.send().await.unwrap()).await
     }

@@ -1,11 +1,12 @@
 //! Requests of the admin routes for the flow tests: a platform admin's
 //! token, tenants, accounts, members and logged-in tenant admins made
-//! through `handler::handle` against the fake host.
+//! through `handler::handle` on the test host.
 
-use crate::flow_tests::{json_of, login, register, send};
+use crate::flow_tests::{login, register, send};
 use crate::reply::Reply;
 use crate::testing::FakeHost;
 use serde_json::json;
+use sluice_kit::testing::json_of;
 
 /// A platform admin's token (the subject need not exist for admin routes).
 pub(crate) const ROOT: &str = "Bearer tok|root|admin|default";

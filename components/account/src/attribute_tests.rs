@@ -1,12 +1,13 @@
-//! Customer attributes through `handler::handle` against the fake host:
+//! Customer attributes through `handler::handle` on the test host:
 //! who may set them, the rules they follow, and that they reach `me` at
 //! once and the token at the next login.
 
 use crate::admin_testing::{ROOT, account, call, new_tenant, put_member, tenant_admin, token_of};
-use crate::flow_tests::{assert_error, json_of, send};
+use crate::flow_tests::send;
 use crate::reply::Reply;
 use crate::testing::FakeHost;
 use serde_json::{Map, Value, json};
+use sluice_kit::testing::{assert_error, json_of};
 
 fn put_attributes(host: &FakeHost, auth: &str, id: &str, body: &str) -> Reply {
     let path = format!("/admin/accounts/{id}/attributes");

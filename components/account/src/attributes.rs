@@ -8,7 +8,7 @@
 //! here reaches tokens at the account's next login (`me` shows it at once).
 
 use crate::body::{self, BodySource};
-use crate::errors::ApiError;
+use crate::errors::{AccountError, ApiError};
 use crate::ports::{Host, Level};
 use crate::reply::Reply;
 use crate::wire::{self, AttributesView};
@@ -52,5 +52,5 @@ pub async fn set(
             ));
         }
     }
-    Err(ApiError::Conflict)
+    Err(ApiError::Service(AccountError::Conflict))
 }

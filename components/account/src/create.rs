@@ -1,9 +1,10 @@
-//! Building a new account row: a random id, the password's hash and the
-//! host clock's timestamp.
+//! Building a new account row: a random id (128 bits as 32 lowercase hex
+//! characters), the password's hash and the host clock's timestamp.
 
+use crate::password;
 use crate::ports::Host;
 use crate::store::Account;
-use crate::{ids, password};
+use sluice_kit::ids::random_hex;
 
 /// The role of accounts that register themselves.
 pub const CUSTOMER: &str = "customer";
@@ -22,7 +23,7 @@ pub fn build(
     role: &str,
     tenant: String,
 ) -> Result<Account, String> {
-    let id = ids::new_id().map_err(|e| format!("no randomness for an id: {e}"))?;
+    let id = random_hex(16).map_err(|e| format!("no randomness for an id: {e}"))?;
     let password_hash = password::hash(plain_password).map_err(|e| format!("hashing: {e}"))?;
     Ok(Account {
         id,

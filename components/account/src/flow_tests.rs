@@ -1,26 +1,16 @@
-//! End-to-end tests of the service logic against the in-memory fake host:
-//! register, login, me and admin provisioning through `handler::handle`.
+//! End-to-end tests of the service logic on the test host (the real SQL on
+//! SQLite): register, login, me and admin provisioning through
+//! `handler::handle`.
 
 use crate::admin::{AdminError, ensure_admin};
-use crate::body::{Chunks, MAX_BODY_BYTES};
-use crate::handler::{Request, handle};
+use crate::body::MAX_BODY_BYTES;
+use crate::handler::handle;
 use crate::ports::{Decision, Level, RateLimitError, SqlError};
 use crate::reply::Reply;
 use crate::testing::FakeHost;
 use futures::executor::block_on;
 use serde_json::{Value, json};
-
-fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Request<Chunks> {
-    Request {
-        method: method.into(),
-        path: path.into(),
-        headers: headers
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
-            .collect(),
-        body: Chunks::new(body.to_vec(), 1000),
-    }
-}
+use sluice_kit::testing::{assert_error, json_of, request};
 
 pub(crate) fn send(
     host: &FakeHost,
@@ -40,20 +30,6 @@ pub(crate) fn send(
 
 pub(crate) fn post(host: &FakeHost, path: &str, body: Value) -> Reply {
     send(host, "POST", path, &[], body.to_string().as_bytes())
-}
-
-pub(crate) fn json_of(reply: &Reply) -> Value {
-    serde_json::from_slice(&reply.body).unwrap()
-}
-
-pub(crate) fn assert_error(reply: &Reply, status: u16, code: &str) {
-    assert_eq!(
-        reply.status,
-        status,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    assert_eq!(json_of(reply)["error"], code);
 }
 
 pub(crate) fn register(host: &FakeHost, email: &str, password: &str) -> Reply {
@@ -135,7 +111,7 @@ fn register_into_default_by_name_and_rejects_bad_input() {
     for (body, code) in cases {
         assert_error(&post(&host, "/api/accounts/register", body), 400, code);
     }
-    assert_eq!(host.accounts.borrow().len(), 1);
+    assert_eq!(host.count("accounts"), 1);
 }
 
 #[test]
@@ -147,7 +123,7 @@ fn duplicate_email_in_any_case_is_409() {
         409,
         "email_taken",
     );
-    assert_eq!(host.accounts.borrow().len(), 1);
+    assert_eq!(host.count("accounts"), 1);
 }
 
 #[test]
@@ -310,7 +286,7 @@ fn throttled_register_is_429_and_stores_nothing() {
     let reply = register(&host, "frank@example.com", "password123");
     assert_error(&reply, 429, "rate_limited");
     assert_eq!(reply.header("retry-after"), Some("60"));
-    assert!(host.accounts.borrow().is_empty());
+    assert_eq!(host.count("accounts"), 0);
 }
 
 #[test]
@@ -324,7 +300,7 @@ fn unconfigured_policy_is_logged_and_allowed() {
         register(&host, "gina@example.com", "password123").status,
         201
     );
-    assert!(host.logged(Level::Warn, "not configured"));
+    assert!(host.kit.logged(Level::Warn, "not configured"));
 }
 
 #[test]
@@ -332,7 +308,7 @@ fn unusable_policy_is_an_internal_error() {
     let host = FakeHost::new();
     host.limit("login-client", Err(RateLimitError::CostExceedsBurst(1)));
     assert_error(&login(&host, "a@b.co", "password123"), 500, "internal");
-    assert!(host.logged(Level::Error, "burst"));
+    assert!(host.kit.logged(Level::Error, "burst"));
 }
 
 #[test]
@@ -363,19 +339,21 @@ fn me_rejects_missing_invalid_and_expired_tokens() {
 #[test]
 fn database_failures_are_503_or_500_without_details() {
     let host = FakeHost::new();
-    host.fail_sql(SqlError::Unavailable(
+    host.kit.db.fail_with(Some(SqlError::Unavailable(
         "connection refused to db:5432".into(),
-    ));
+    )));
     let reply = register(&host, "hal@example.com", "password123");
     assert_error(&reply, 503, "unavailable");
     assert!(!String::from_utf8_lossy(&reply.body).contains("5432"));
-    assert!(host.logged(Level::Warn, "database unavailable"));
+    assert!(host.kit.logged(Level::Warn, "database unavailable"));
 
-    host.fail_sql(SqlError::InvalidStatement("no such table: accounts".into()));
+    host.kit.db.fail_with(Some(SqlError::InvalidStatement(
+        "no such table: accounts".into(),
+    )));
     let reply = login(&host, "hal@example.com", "password123");
     assert_error(&reply, 500, "internal");
     assert!(!String::from_utf8_lossy(&reply.body).contains("accounts"));
-    assert!(host.logged(Level::Error, "database error"));
+    assert!(host.kit.logged(Level::Error, "database error"));
 }
 
 #[test]
@@ -387,7 +365,7 @@ fn ensure_admin_creates_then_is_idempotent() {
     assert_eq!(stored.role, "admin");
     assert_eq!(stored.tenant, "default");
 
-    let writes = host.statements.borrow().len();
+    let writes = host.kit.db.statements().len();
     let again = block_on(ensure_admin(&host, "root@example.com", "admin-pass")).unwrap();
     assert_eq!(again, id);
     assert_eq!(
@@ -396,7 +374,7 @@ fn ensure_admin_creates_then_is_idempotent() {
         "nothing changed"
     );
     assert_eq!(
-        host.statements.borrow().len(),
+        host.kit.db.statements().len(),
         writes + 1,
         "one lookup, no write"
     );
@@ -431,7 +409,9 @@ fn ensure_admin_validates_like_register() {
     assert!(matches!(err, AdminError::Invalid(m) if m.contains('@')));
     let err = block_on(ensure_admin(&host, "root@example.com", "short")).unwrap_err();
     assert!(matches!(err, AdminError::Invalid(m) if m.contains("at least 8")));
-    host.fail_sql(SqlError::Unavailable("down".into()));
+    host.kit
+        .db
+        .fail_with(Some(SqlError::Unavailable("down".into())));
     let err = block_on(ensure_admin(&host, "root@example.com", "admin-pass")).unwrap_err();
     assert!(matches!(err, AdminError::Storage(_)));
 }

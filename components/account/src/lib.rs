@@ -3,9 +3,10 @@
 //! component exporting the WASIp3 `wasi:http/handler`.
 //!
 //! The business logic is plain Rust over the traits in [`ports`], unit
-//! tested natively; the `component` module (wasm only) binds those traits
-//! to the WIT imports and the exports to [`handler`], [`migrations`] and
-//! [`admin`].
+//! tested natively on the kit's test host (the real SQL on SQLite); the
+//! `component` module (wasm only) takes the shared imports from the kit,
+//! binds the service's own links (`rate-limit`, `token-issuer`) and hands
+//! the exports to [`handler`], [`migrations`] and [`admin`].
 
 pub mod admin;
 pub mod attributes;
@@ -15,7 +16,6 @@ pub mod create;
 pub mod errors;
 pub mod failure;
 pub mod handler;
-pub mod ids;
 pub mod login;
 pub mod me;
 pub mod members;

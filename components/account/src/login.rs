@@ -2,7 +2,7 @@
 //! per client and per (account, client), slowed down per account.
 
 use crate::body::{self, BodySource};
-use crate::errors::ApiError;
+use crate::errors::{AccountError, ApiError};
 use crate::ports::Host;
 use crate::reply::Reply;
 use crate::wire::{self, LoginRequest, TokenView};
@@ -26,7 +26,7 @@ pub async fn login(
     // An address that could never have registered names no account.
     let Ok(email) = validate::email(&req.email) else {
         password::verify_dummy(&req.password);
-        return Err(ApiError::InvalidCredentials);
+        return Err(ApiError::Service(AccountError::InvalidCredentials));
     };
     let pair = throttle::account_client_key(&email, client);
     throttle::check(host, throttle::LOGIN_ACCOUNT_CLIENT, &pair).await?;
@@ -39,11 +39,11 @@ pub async fn login(
         .map_err(|e| failure::store(host, "login", &e))?;
     let Some(account) = found else {
         password::verify_dummy(&req.password);
-        return Err(ApiError::InvalidCredentials);
+        return Err(ApiError::Service(AccountError::InvalidCredentials));
     };
     match password::verify(&req.password, &account.password_hash) {
         Ok(true) => {}
-        Ok(false) => return Err(ApiError::InvalidCredentials),
+        Ok(false) => return Err(ApiError::Service(AccountError::InvalidCredentials)),
         Err(e) => {
             let detail = format!("stored hash of account {} unreadable: {e}", account.id);
             return Err(failure::internal(host, "login", &detail));

@@ -1,16 +1,17 @@
-//! Login throttling against the fake host's counting rate limiter: an
+//! Login throttling against the test host's counting rate limiter: an
 //! attacker is refused per (account, client) and per client, while the
 //! account's own budget only slows attempts down, so no one can lock an
 //! account's owner out by failing for it.
 
 use crate::admin::ensure_admin;
-use crate::flow_tests::{assert_error, json_of, register, send};
+use crate::flow_tests::{register, send};
 use crate::ports::{Decision, Level, RateLimitError};
 use crate::reply::Reply;
 use crate::testing::FakeHost;
 use crate::throttle::MAX_BACKOFF_MS;
 use futures::executor::block_on;
 use serde_json::json;
+use sluice_kit::testing::{assert_error, json_of};
 
 const ATTACKER: &str = "203.0.113.66";
 const OWNER: &str = "198.51.100.7";
@@ -60,7 +61,7 @@ fn an_attacker_on_one_client_cannot_lock_the_admin_out() {
     assert_eq!(reply.status, 200);
     let token = json_of(&reply)["access_token"].clone();
     assert!(token.as_str().unwrap().ends_with("|admin|default"));
-    assert_eq!(*host.sleeps.borrow(), [MAX_BACKOFF_MS]);
+    assert_eq!(host.kit.slept(), [MAX_BACKOFF_MS]);
 }
 
 #[test]
@@ -99,9 +100,9 @@ fn past_the_account_budget_attempts_wait_then_are_answered() {
     assert_error(&reply, 401, "invalid_credentials");
     host.limit("login-account", Ok(Decision::Limited(700)));
     assert_eq!(login(&host, "erin@example.com").status, 200);
-    assert_eq!(*host.sleeps.borrow(), [2_000, 2_000, 2_000, 700]);
+    assert_eq!(host.kit.slept(), [2_000, 2_000, 2_000, 700]);
 
-    let logs = host.logs.borrow();
+    let logs = host.kit.logs();
     let warnings: Vec<_> = logs
         .iter()
         .filter(|(l, m, _)| *l == Level::Warn && m.contains("backing off"))
@@ -152,11 +153,11 @@ fn unconfigured_login_policies_are_logged_and_allowed() {
         host.limit(policy, Err(RateLimitError::NoSuchPolicy(policy.into())));
     }
     assert_eq!(login(&host, "gus@example.com").status, 200);
-    assert!(host.sleeps.borrow().is_empty());
+    assert!(host.kit.slept().is_empty());
     for policy in ["login-client", "login-account-client", "login-account"] {
         let field = ("policy".to_string(), policy.to_string());
         assert!(
-            host.logs.borrow().iter().any(|(l, m, f)| *l == Level::Warn
+            host.kit.logs().iter().any(|(l, m, f)| *l == Level::Warn
                 && m.contains("not configured")
                 && f.contains(&field)),
             "{policy}"
@@ -170,7 +171,7 @@ fn unusable_login_policies_are_internal_errors() {
         let host = FakeHost::new();
         host.limit(policy, Err(RateLimitError::CostExceedsBurst(0)));
         assert_error(&login(&host, "a@b.co"), 500, "internal");
-        assert!(host.logged(Level::Error, "burst"), "{policy}");
-        assert!(host.sleeps.borrow().is_empty());
+        assert!(host.kit.logged(Level::Error, "burst"), "{policy}");
+        assert!(host.kit.slept().is_empty());
     }
 }

@@ -11,7 +11,7 @@
 
 use crate::auth::{self, Admin};
 use crate::body::{self, BodySource};
-use crate::errors::ApiError;
+use crate::errors::{AccountError, ApiError};
 use crate::ports::{Host, Level};
 use crate::reply::Reply;
 use crate::store::{self, Account, Attributes};
@@ -37,7 +37,7 @@ pub async fn set(
     tenant_store::find(host, tenant)
         .await
         .map_err(|e| failure::store(host, "set member", &e))?
-        .ok_or(ApiError::NoSuch("tenant"))?;
+        .ok_or(ApiError::Service(AccountError::NoSuch("tenant")))?;
     for _ in 0..store::ATTEMPTS {
         let account = existing(host, account_id, "set member").await?;
         may_take(&admin, &account)?;
@@ -54,7 +54,7 @@ pub async fn set(
             return Ok(Reply::json(200, &AccountView::from(&member)));
         }
     }
-    Err(ApiError::Conflict)
+    Err(ApiError::Service(AccountError::Conflict))
 }
 
 /// Sends a member of `tenant` back to `default` as a customer without
@@ -69,15 +69,17 @@ pub async fn remove(
     let admin = auth::admin(host, authorization)?;
     admin.require_tenant(tenant)?;
     if tenant == DEFAULT_TENANT {
-        return Err(ApiError::DefaultTenant);
+        return Err(ApiError::Service(AccountError::DefaultTenant));
     }
     for _ in 0..store::ATTEMPTS {
         let account = existing(host, account_id, "remove member").await?;
         if account.tenant != tenant {
-            return Err(ApiError::NoSuch("member of this tenant"));
+            return Err(ApiError::Service(AccountError::NoSuch(
+                "member of this tenant",
+            )));
         }
         if account.role == create::ADMIN {
-            return Err(ApiError::PlatformAdmin);
+            return Err(ApiError::Service(AccountError::PlatformAdmin));
         }
         let done = store::set_membership(
             host,
@@ -94,7 +96,7 @@ pub async fn remove(
             return Ok(Reply::empty(204));
         }
     }
-    Err(ApiError::Conflict)
+    Err(ApiError::Service(AccountError::Conflict))
 }
 
 /// The account with `id`, or 404.
@@ -102,7 +104,7 @@ pub async fn existing(host: &impl Host, id: &str, during: &str) -> Result<Accoun
     store::find_by_id(host, id)
         .await
         .map_err(|e| failure::store(host, during, &e))?
-        .ok_or(ApiError::NoSuch("account"))
+        .ok_or(ApiError::Service(AccountError::NoSuch("account")))
 }
 
 /// Whether `admin` may put `account` into the tenant of the route (already
@@ -113,7 +115,7 @@ fn may_take(admin: &Admin, account: &Account) -> Result<(), ApiError> {
         return Err(ApiError::Forbidden);
     }
     if account.role == create::ADMIN {
-        return Err(ApiError::PlatformAdmin);
+        return Err(ApiError::Service(AccountError::PlatformAdmin));
     }
     Ok(())
 }

@@ -1,21 +1,7 @@
 //! The account database schema, as forward-only migrations per dialect
 //! (exported through `schema.migrations`).
 
-/// The SQL engines the host can give the component (`sql.dialect`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Sqlite,
-    Postgres,
-    Mysql,
-}
-
-/// One migration (`schema.migration`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Migration {
-    pub version: u32,
-    pub name: String,
-    pub statements: Vec<String>,
-}
+pub use sluice_kit::sql::{Dialect, Migration};
 
 /// The columns of `accounts`; portable across SQLite, PostgreSQL and
 /// MySQL/MariaDB (VARCHAR lengths bind on the latter two; the service
@@ -38,10 +24,7 @@ pub fn migrations(dialect: Dialect) -> Vec<Migration> {
     // server default (older MariaDB defaults to latin1), and a binary
     // collation so uniqueness means byte equality as on the other engines
     // (emails are lowercased before they are stored).
-    let suffix = match dialect {
-        Dialect::Mysql => " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
-        Dialect::Sqlite | Dialect::Postgres => "",
-    };
+    let suffix = dialect.table_options();
     vec![
         Migration {
             version: 1,

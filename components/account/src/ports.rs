@@ -1,56 +1,11 @@
-//! What the service needs from its host, as plain Rust: mirrors of the WIT
-//! imports (`sql`, `rate-limit`, `token`, `clock`, `log`) and a wait, that
-//! the wasm glue implements with the real imports and tests with fakes.
+//! What the service needs from its host: the kit's ports its world imports
+//! (`sql`, `token`, `clock`, `log`, and the monotonic clock's wait), which
+//! the kit's glue implements with the real imports and its test host over
+//! SQLite, plus the service's own links (`rate-limit`, `token-issuer`),
+//! which the glue implements with the kit's bindings.
 #![allow(async_fn_in_trait)] // single-threaded wasm: no `Send` bound wanted
 
-pub use sluice_kit::token::{Claims, TokenError};
-
-/// A SQL parameter or column value (`sql.value`).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    Null,
-    Integer(i64),
-    Real(f64),
-    Text(String),
-    Blob(Vec<u8>),
-}
-
-/// Rows a query returned (`sql.rows`).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Rows {
-    pub columns: Vec<String>,
-    pub rows: Vec<Vec<Value>>,
-}
-
-/// Why a statement failed (`sql.error`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SqlError {
-    ConstraintViolation(String),
-    ExpectationFailed(u32),
-    InvalidStatement(String),
-    Unavailable(String),
-    Other(String),
-}
-
-impl std::fmt::Display for SqlError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SqlError::ConstraintViolation(m) => write!(f, "constraint violation: {m}"),
-            SqlError::ExpectationFailed(i) => write!(f, "expectation failed at statement {i}"),
-            SqlError::InvalidStatement(m) => write!(f, "invalid statement: {m}"),
-            SqlError::Unavailable(m) => write!(f, "unavailable: {m}"),
-            SqlError::Other(m) => write!(f, "{m}"),
-        }
-    }
-}
-
-/// The component's database (`sql` import).
-pub trait Sql {
-    /// Runs a query and returns all rows.
-    async fn query(&self, sql: &str, params: Vec<Value>) -> Result<Rows, SqlError>;
-    /// Runs a statement and returns the number of rows affected.
-    async fn execute(&self, sql: &str, params: Vec<Value>) -> Result<u64, SqlError>;
-}
+pub use sluice_kit::ports::*;
 
 /// What the rate limiter decided (`rate-limit.decision`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,22 +29,8 @@ pub struct Issued {
     pub expires_in: u64,
 }
 
-/// Log levels (`log.level`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    Trace,
-    Debug,
-    Info,
-    Warn,
-    Error,
-}
-
-/// Every capability the service uses besides the database.
-pub trait Host: Sql {
-    /// Milliseconds since the Unix epoch (`clock.now-ms`).
-    fn now_ms(&self) -> u64;
-    /// A structured log record (`log.log`).
-    fn log(&self, level: Level, message: &str, fields: &[(&str, &str)]);
+/// The host's rate limiter (`rate-limit`).
+pub trait RateLimiter {
     /// Charges `cost` to `key` under `policy` (`rate-limit.check`).
     async fn rate_check(
         &self,
@@ -97,10 +38,10 @@ pub trait Host: Sql {
         key: &str,
         cost: u32,
     ) -> Result<Decision, RateLimitError>;
-    /// Waits `ms` milliseconds without spinning: the login back-off. Async
-    /// so that an async wait (`wasi:clocks/monotonic-clock.wait-for`) can
-    /// take the place of today's blocking one (see the glue) unchanged.
-    async fn sleep_ms(&self, ms: u64);
+}
+
+/// Token issue (`token-issuer`); the signing key stays in the host.
+pub trait TokenIssuer {
     /// Issues a token (`token-issuer.issue`) carrying `attributes`, sorted
     /// by key.
     fn issue_token(
@@ -110,6 +51,9 @@ pub trait Host: Sql {
         tenant: &str,
         attributes: &[(String, String)],
     ) -> Issued;
-    /// Verifies a token (`token.verify`).
-    fn verify_token(&self, token: &str) -> Result<Claims, TokenError>;
 }
+
+/// Every capability the service uses; [`Pause`] is the login back-off.
+pub trait Host: Sql + Clock + Log + Tokens + Pause + RateLimiter + TokenIssuer {}
+
+impl<T: Sql + Clock + Log + Tokens + Pause + RateLimiter + TokenIssuer> Host for T {}

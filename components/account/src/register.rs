@@ -3,7 +3,7 @@
 //! [`members`](crate::members)).
 
 use crate::body::{self, BodySource};
-use crate::errors::ApiError;
+use crate::errors::{AccountError, ApiError};
 use crate::ports::{Host, Level, SqlError};
 use crate::reply::Reply;
 use crate::wire::{self, AccountView, RegisterRequest};
@@ -25,14 +25,16 @@ pub async fn register(
     validate::password(&req.password)?;
     let tenant = validate::tenant(req.tenant.as_deref())?;
     if tenant != validate::DEFAULT_TENANT {
-        return Err(ApiError::TenantInviteOnly);
+        return Err(ApiError::Service(AccountError::TenantInviteOnly));
     }
 
     let account = create::build(host, email, &req.password, create::CUSTOMER, tenant)
         .map_err(|e| failure::internal(host, "register", &e))?;
     match store::insert(host, &account).await {
         Ok(()) => {}
-        Err(SqlError::ConstraintViolation(_)) => return Err(ApiError::EmailTaken),
+        Err(SqlError::ConstraintViolation(_)) => {
+            return Err(ApiError::Service(AccountError::EmailTaken));
+        }
         Err(e) => return Err(failure::sql(host, "register", &e)),
     }
     host.log(

@@ -3,6 +3,7 @@
 //! and `/admin/accounts...`.
 
 use crate::errors::ApiError;
+use sluice_kit::errors::only;
 
 /// The service's endpoints; path parameters as they appear in the path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,15 +73,6 @@ pub fn parse(method: &str, path_with_query: &str) -> Result<Route, ApiError> {
             only(method, "PUT", Route::SetAttributes { account })
         }
         _ => Err(ApiError::NotFound),
-    }
-}
-
-/// `route` if `method` is `allow`, else 405.
-fn only(method: &str, allow: &'static str, route: Route) -> Result<Route, ApiError> {
-    if method == allow {
-        Ok(route)
-    } else {
-        Err(ApiError::MethodNotAllowed { allow })
     }
 }
 

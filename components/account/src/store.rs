@@ -28,29 +28,7 @@ pub struct Account {
     pub attributes: Attributes,
 }
 
-/// Why a store operation failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreError {
-    /// The database reported an error.
-    Sql(SqlError),
-    /// A row did not have the expected shape.
-    BadRow(String),
-}
-
-impl From<SqlError> for StoreError {
-    fn from(e: SqlError) -> StoreError {
-        StoreError::Sql(e)
-    }
-}
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StoreError::Sql(e) => write!(f, "{e}"),
-            StoreError::BadRow(m) => write!(f, "unexpected row: {m}"),
-        }
-    }
-}
+pub use sluice_kit::sql::StoreError;
 
 /// The selected columns of `accounts`, as a literal for `concat!`.
 macro_rules! columns {
@@ -250,28 +228,11 @@ pub fn account(columns: &[String], values: &[Value]) -> Result<Account, StoreErr
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn cols(names: &[&str]) -> Vec<String> {
-        names.iter().map(|s| s.to_string()).collect()
-    }
-
-    fn t(s: &str) -> Value {
-        Value::Text(s.into())
-    }
-
-    const ALL: [&str; 7] = [
-        "id",
-        "email",
-        "password_hash",
-        "role",
-        "tenant",
-        "created_at",
-        "attributes",
-    ];
+    use crate::testing::ACCOUNT_COLUMNS;
 
     #[test]
     fn maps_a_row_by_column_name() {
-        let columns = cols(&[
+        let columns = [
             "ID",
             "created_at",
             "email",
@@ -279,15 +240,16 @@ mod tests {
             "role",
             "tenant",
             "Attributes",
-        ]);
+        ]
+        .map(String::from);
         let row = [
-            t("abc"),
+            Value::from("abc"),
             Value::Integer(42),
-            t("a@b.co"),
-            t("$argon2id$x"),
-            t("customer"),
-            t("default"),
-            t(r#"{"zone":"eu","tier":"gold"}"#),
+            Value::from("a@b.co"),
+            Value::from("$argon2id$x"),
+            Value::from("customer"),
+            Value::from("default"),
+            Value::from(r#"{"zone":"eu","tier":"gold"}"#),
         ];
         let a = account(&columns, &row).unwrap();
         assert_eq!(a.id, "abc");
@@ -307,29 +269,29 @@ mod tests {
 
     #[test]
     fn rejects_missing_columns_and_wrong_types() {
-        let columns = cols(&["id", "email"]);
+        let columns = ["id", "email"].map(String::from);
         assert!(matches!(
-            account(&columns, &[t("a"), t("b")]),
+            account(&columns, &[Value::from("a"), Value::from("b")]),
             Err(StoreError::BadRow(_))
         ));
-        let columns = cols(&ALL);
+        let columns = ACCOUNT_COLUMNS.map(String::from);
         let row = |id: Value, attributes: &str| {
             [
                 id,
-                t("a@b.co"),
-                t("h"),
-                t("customer"),
-                t("default"),
+                Value::from("a@b.co"),
+                Value::from("h"),
+                Value::from("customer"),
+                Value::from("default"),
                 Value::Integer(1),
-                t(attributes),
+                Value::from(attributes),
             ]
         };
-        assert!(account(&columns, &row(t("a"), "{}")).is_ok());
+        assert!(account(&columns, &row(Value::from("a"), "{}")).is_ok());
         for bad in [
             row(Value::Integer(1), "{}"),
-            row(t("a"), "[]"),
-            row(t("a"), r#"{"tier":1}"#),
-            row(t("a"), ""),
+            row(Value::from("a"), "[]"),
+            row(Value::from("a"), r#"{"tier":1}"#),
+            row(Value::from("a"), ""),
         ] {
             assert!(
                 matches!(account(&columns, &bad), Err(StoreError::BadRow(_))),

@@ -1,15 +1,28 @@
-//! Tenants and their members through `handler::handle` against the fake
-//! host: invite-only tenants, what a platform admin and a tenant admin may
+//! Tenants and their members through `handler::handle` on the test host:
+//! invite-only tenants, what a platform admin and a tenant admin may
 //! do, and changes that reach the token at the next login.
 
 use crate::admin::ensure_admin;
 use crate::admin_testing::{
     PASSWORD, ROOT, account, call, delete_member, new_tenant, put_member, tenant_admin, token_of,
 };
-use crate::flow_tests::{assert_error, json_of, post};
+use crate::flow_tests::post;
+use crate::ports::Value;
 use crate::testing::FakeHost;
 use futures::executor::block_on;
 use serde_json::json;
+use sluice_kit::testing::{assert_error, json_of};
+
+/// Another instance runs `sql` on account `id` just before each of the
+/// next `times` `execute`s (the conditional updates), so each one misses.
+fn change_meanwhile(host: &FakeHost, times: usize, sql: &'static str, id: &str) {
+    for _ in 0..times {
+        let id = Value::from(id);
+        host.kit
+            .db
+            .before_next_execute(move |db| assert_eq!(db.exec(sql, &[id]), 1));
+    }
+}
 
 #[test]
 fn self_registration_into_another_tenant_is_403_and_writes_nothing() {
@@ -24,7 +37,7 @@ fn self_registration_into_another_tenant_is_403_and_writes_nothing() {
         assert!(message.contains("admin of the platform or of that tenant"));
         assert!(message.contains("register without a tenant"));
     }
-    assert!(host.accounts.borrow().is_empty());
+    assert_eq!(host.count("accounts"), 0);
     assert_eq!(host.writes(), writes, "nothing written");
     // Without a tenant, or naming `default`, registering works as before.
     let body = json!({"email": "eve@example.com", "password": PASSWORD, "tenant": "default"});
@@ -109,13 +122,15 @@ fn a_duplicate_tenant_is_409_and_bad_input_400() {
         let message = json_of(&reply)["message"].as_str().unwrap().to_string();
         assert!(message.contains(needle), "{body}: {message}");
     }
-    let names: Vec<_> = host
-        .tenants
-        .borrow()
-        .iter()
-        .map(|t| t.name.clone())
-        .collect();
-    assert_eq!(names, ["Default", "Tenant acme"], "nothing else stored");
+    let names = host
+        .kit
+        .db
+        .rows("SELECT name FROM tenants ORDER BY created_at", &[]);
+    assert_eq!(
+        names,
+        [[Value::from("Default")], [Value::from("Tenant acme")]],
+        "nothing else stored"
+    );
 }
 
 #[test]
@@ -174,7 +189,7 @@ fn admin_routes_need_a_token_and_an_admin_role() {
             "forbidden",
         );
     }
-    assert_eq!(host.tenants.borrow().len(), 2);
+    assert_eq!(host.count("tenants"), 2);
     assert_eq!(host.account_by_id(&id).unwrap().tenant, "default");
 }
 
@@ -352,17 +367,23 @@ fn an_account_changed_meanwhile_is_read_again_then_409() {
     let host = FakeHost::new();
     new_tenant(&host, "acme");
     let bob = account(&host, "bob@example.com");
-    host.missed_updates.set(1);
+    // Another admin flips bob's role between each read and its update.
+    let flip_role = "UPDATE accounts SET role = CASE role WHEN 'customer' THEN 'tenant-admin' \
+                     ELSE 'customer' END WHERE id = ?";
+    change_meanwhile(&host, 1, flip_role, &bob);
     assert_eq!(
         put_member(&host, ROOT, "acme", &bob, "customer").status,
         200
     );
     assert_eq!(host.account_by_id(&bob).unwrap().tenant, "acme");
 
-    host.missed_updates.set(3);
+    change_meanwhile(&host, 3, flip_role, &bob);
     assert_error(&delete_member(&host, ROOT, "acme", &bob), 409, "conflict");
     assert_eq!(host.account_by_id(&bob).unwrap().tenant, "acme");
-    host.missed_updates.set(3);
+    // ... or moves bob between tenants.
+    let flip_tenant = "UPDATE accounts SET tenant = CASE tenant WHEN 'acme' THEN 'default' \
+                       ELSE 'acme' END WHERE id = ?";
+    change_meanwhile(&host, 3, flip_tenant, &bob);
     let path = format!("/admin/accounts/{bob}/attributes");
     let reply = call(&host, "PUT", &path, ROOT, r#"{"tier":"gold"}"#);
     assert_error(&reply, 409, "conflict");

@@ -6,7 +6,7 @@
 //! account's next login.
 
 use crate::body::{self, BodySource};
-use crate::errors::ApiError;
+use crate::errors::{AccountError, ApiError};
 use crate::ports::{Host, Level, SqlError};
 use crate::reply::Reply;
 use crate::tenant_store::{self, Tenant};
@@ -31,7 +31,9 @@ pub async fn create(
     };
     match tenant_store::insert(host, &tenant).await {
         Ok(()) => {}
-        Err(SqlError::ConstraintViolation(_)) => return Err(ApiError::TenantExists),
+        Err(SqlError::ConstraintViolation(_)) => {
+            return Err(ApiError::Service(AccountError::TenantExists));
+        }
         Err(e) => return Err(failure::sql(host, "create tenant", &e)),
     }
     host.log(
@@ -63,7 +65,7 @@ pub async fn show(
     let found = tenant_store::find(host, tenant)
         .await
         .map_err(|e| failure::store(host, "show tenant", &e))?
-        .ok_or(ApiError::NoSuch("tenant"))?;
+        .ok_or(ApiError::Service(AccountError::NoSuch("tenant")))?;
     let members = store::members(host, tenant)
         .await
         .map_err(|e| failure::store(host, "show tenant", &e))?;

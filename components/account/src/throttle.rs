@@ -2,7 +2,7 @@
 //! the keys, turning a decision into a 429 with `Retry-After`, and the
 //! per-account back-off that slows guessing without locking the owner out.
 
-use crate::errors::ApiError;
+use crate::errors::{AccountError, ApiError};
 use crate::ports::{Decision, Host, Level, RateLimitError};
 
 /// Per-client policy for login attempts, over all accounts: one client
@@ -58,9 +58,9 @@ pub fn retry_after_secs(ms: u64) -> u64 {
 pub async fn check(host: &impl Host, policy: &str, key: &str) -> Result<(), ApiError> {
     match host.rate_check(policy, key, 1).await {
         Ok(Decision::Allowed) => Ok(()),
-        Ok(Decision::Limited(ms)) => Err(ApiError::RateLimited {
+        Ok(Decision::Limited(ms)) => Err(ApiError::Service(AccountError::RateLimited {
             retry_after_secs: retry_after_secs(ms),
-        }),
+        })),
         Err(e) => not_checked(host, policy, e),
     }
 }

@@ -2,7 +2,7 @@
 //! email normalisation and shape, password length, tenant names; and of
 //! the admin routes: tenant ids and names, roles, customer attributes.
 
-use crate::errors::ApiError;
+use crate::errors::{AccountError, ApiError};
 use crate::store::{self, Attributes};
 
 /// Longest accepted email, in characters, after trimming.
@@ -38,29 +38,26 @@ pub fn normalize_email(raw: &str) -> String {
 /// at least two non-empty dot-separated labels, and no whitespace or control
 /// characters.
 pub fn email(raw: &str) -> Result<String, ApiError> {
+    let invalid = |why| Err(ApiError::Service(AccountError::InvalidEmail(why)));
     let email = normalize_email(raw);
     if email.is_empty() {
-        return Err(ApiError::InvalidEmail("email is required"));
+        return invalid("email is required");
     }
     if email.chars().count() > MAX_EMAIL_CHARS {
-        return Err(ApiError::InvalidEmail(
-            "email must be at most 254 characters",
-        ));
+        return invalid("email must be at most 254 characters");
     }
     if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(ApiError::InvalidEmail("email must not contain spaces"));
+        return invalid("email must not contain spaces");
     }
     let mut parts = email.split('@');
     let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(ApiError::InvalidEmail("email must contain exactly one @"));
+        return invalid("email must contain exactly one @");
     };
     if local.is_empty() {
-        return Err(ApiError::InvalidEmail("email needs a name before the @"));
+        return invalid("email needs a name before the @");
     }
     if !domain.contains('.') || domain.split('.').any(str::is_empty) {
-        return Err(ApiError::InvalidEmail(
-            "email needs a domain like example.com after the @",
-        ));
+        return invalid("email needs a domain like example.com after the @");
     }
     Ok(email)
 }
@@ -70,13 +67,13 @@ pub fn email(raw: &str) -> Result<String, ApiError> {
 pub fn password(password: &str) -> Result<(), ApiError> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
-        Err(ApiError::InvalidPassword(
+        Err(ApiError::Service(AccountError::InvalidPassword(
             "password must be at least 8 characters",
-        ))
+        )))
     } else if chars > MAX_PASSWORD_CHARS {
-        Err(ApiError::InvalidPassword(
+        Err(ApiError::Service(AccountError::InvalidPassword(
             "password must be at most 1024 characters",
-        ))
+        )))
     } else {
         Ok(())
     }
@@ -108,12 +105,12 @@ pub fn tenant(tenant: Option<&str>) -> Result<String, ApiError> {
     };
     match check_tenant_id(tenant) {
         Ok(()) => Ok(tenant.to_string()),
-        Err(BadTenantId::Length) => {
-            Err(ApiError::InvalidTenant("tenant must be 1 to 64 characters"))
-        }
-        Err(BadTenantId::Characters) => Err(ApiError::InvalidTenant(
+        Err(BadTenantId::Length) => Err(ApiError::Service(AccountError::InvalidTenant(
+            "tenant must be 1 to 64 characters",
+        ))),
+        Err(BadTenantId::Characters) => Err(ApiError::Service(AccountError::InvalidTenant(
             "tenant may contain only a-z, 0-9, _ and -",
-        )),
+        ))),
     }
 }
 
@@ -124,23 +121,20 @@ pub fn tenant_id(id: &str) -> Result<String, ApiError> {
         Err(BadTenantId::Length) => "id must be 1 to 64 characters",
         Err(BadTenantId::Characters) => "id may contain only a-z, 0-9, _ and -",
     };
-    Err(ApiError::InvalidInput(why.into()))
+    Err(ApiError::Service(AccountError::InvalidInput(why.into())))
 }
 
 /// The `name` of a new tenant, trimmed: 1..=200 characters, no control
 /// characters.
 pub fn tenant_name(raw: &str) -> Result<String, ApiError> {
+    let invalid = |why: &str| Err(ApiError::Service(AccountError::InvalidInput(why.into())));
     let name = raw.trim();
     let chars = name.chars().count();
     if chars == 0 || chars > MAX_TENANT_NAME_CHARS {
-        return Err(ApiError::InvalidInput(
-            "name must be 1 to 200 characters after trimming".into(),
-        ));
+        return invalid("name must be 1 to 200 characters after trimming");
     }
     if name.chars().any(char::is_control) {
-        return Err(ApiError::InvalidInput(
-            "name must not contain control characters".into(),
-        ));
+        return invalid("name must not contain control characters");
     }
     Ok(name.to_string())
 }
@@ -150,9 +144,9 @@ pub fn member_role(role: &str) -> Result<&'static str, ApiError> {
     match role {
         "customer" => Ok(crate::create::CUSTOMER),
         "tenant-admin" => Ok(crate::create::TENANT_ADMIN),
-        _ => Err(ApiError::InvalidInput(
+        _ => Err(ApiError::Service(AccountError::InvalidInput(
             "role must be \"customer\" or \"tenant-admin\"".into(),
-        )),
+        ))),
     }
 }
 
@@ -163,7 +157,7 @@ pub fn member_role(role: &str) -> Result<&'static str, ApiError> {
 /// of quotes and backslashes get there). Each problem is an
 /// `invalid_attributes` naming it.
 pub fn attributes(value: &serde_json::Value) -> Result<Attributes, ApiError> {
-    let invalid = |why: String| Err(ApiError::InvalidAttributes(why));
+    let invalid = |why: String| Err(ApiError::Service(AccountError::InvalidAttributes(why)));
     let Some(object) = value.as_object() else {
         return invalid(
             "attributes must be a JSON object of string values, e.g. {\"tier\":\"gold\"}".into(),
@@ -328,7 +322,7 @@ mod tests {
             assert_eq!(code(tenant_id(bad)), "invalid_input", "{bad:?}");
         }
         assert_eq!(tenant_id("acme_co-2").unwrap(), "acme_co-2");
-        let ApiError::InvalidInput(why) = tenant_id("A").unwrap_err() else {
+        let ApiError::Service(AccountError::InvalidInput(why)) = tenant_id("A").unwrap_err() else {
             unreachable!()
         };
         assert!(why.starts_with("id "), "names the field: {why}");
@@ -339,7 +333,8 @@ mod tests {
         assert_eq!(tenant_name("  Acme Corp ").unwrap(), "Acme Corp");
         assert_eq!(tenant_name(&"é".repeat(200)).unwrap().chars().count(), 200);
         for bad in ["", "   ", &"n".repeat(201), "Acme\u{0}Corp", "Acme\nCorp"] {
-            let ApiError::InvalidInput(why) = tenant_name(bad).unwrap_err() else {
+            let ApiError::Service(AccountError::InvalidInput(why)) = tenant_name(bad).unwrap_err()
+            else {
                 panic!("{bad:?}")
             };
             assert!(why.starts_with("name "), "{why}");
@@ -407,13 +402,14 @@ mod tests {
             (quotes.into(), "2048"),
         ];
         for (json, needle) in cases {
-            let Err(ApiError::InvalidAttributes(why)) = attributes(&json) else {
+            let Err(ApiError::Service(AccountError::InvalidAttributes(why))) = attributes(&json)
+            else {
                 panic!("{json} should be invalid")
             };
             assert!(why.contains(needle), "{json}: {why}");
         }
         let long_key = "k".repeat(1000);
-        let Err(ApiError::InvalidAttributes(why)) =
+        let Err(ApiError::Service(AccountError::InvalidAttributes(why))) =
             attributes(&serde_json::json!({ long_key: "v" }))
         else {
             unreachable!()

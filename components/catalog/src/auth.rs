@@ -22,11 +22,11 @@ pub fn require_admin(host: &impl Host, authorization: Option<&str>) -> Result<Cl
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::FakeHost;
+    use sluice_kit::testing::TestHost;
 
     #[test]
     fn only_a_valid_admin_token_passes() {
-        let host = FakeHost::new();
+        let host = TestHost::new(&[]);
         let admin = require_admin(&host, Some("Bearer tok|u1|admin|default")).unwrap();
         assert_eq!(admin.subject, "u1");
         assert_eq!(

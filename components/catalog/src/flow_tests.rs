@@ -1,40 +1,34 @@
-//! The product API against the in-memory fake host, through
-//! `handler::handle`: listing, getting, admin create and update, auth,
-//! validation, and the cache (hits, invalidation, outage).
+//! The product API on the kit's test host (catalog's real SQL on SQLite,
+//! seeded by its migrations), through `handler::handle`: listing, getting,
+//! admin create and update, auth, validation, and the cache (hits,
+//! invalidation, outage).
 
-use crate::body::{Chunks, MAX_BODY_BYTES};
-use crate::cached::{GENERATION_KEY, product_generation_key, product_key};
-use crate::handler::{Request, handle};
-use crate::ports::{Level, SqlError};
+use crate::body::MAX_BODY_BYTES;
+use crate::cached::{GENERATION_KEY, GENERATION_TTL_MS, product_generation_key, product_key};
+use crate::handler::handle;
+use crate::ports::{Cache, Level, SqlError};
 use crate::reply::Reply;
 use crate::seed;
-use crate::testing::{FakeHost, product};
+use crate::testing::{CatalogRows, product, seeded, with_products};
 use futures::executor::block_on;
 use serde_json::{Value, json};
+use sluice_kit::sql::Value as SqlValue;
+use sluice_kit::testing::{TestHost, assert_error, json_of, request};
 
 const ADMIN: &str = "Bearer tok|admin-1|admin|default";
 const CUSTOMER: &str = "Bearer tok|cust-1|customer|default";
 
-fn send(host: &FakeHost, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-    let request = Request {
-        method: method.into(),
-        path: path.into(),
-        headers: headers
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
-            .collect(),
-        body: Chunks::new(body.to_vec(), 1000),
-    };
-    let reply = block_on(handle(host, request));
+fn send(host: &TestHost, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    let reply = block_on(handle(host, request(method, path, headers, body)));
     assert_eq!(reply.header("content-type"), Some("application/json"));
     reply
 }
 
-fn get(host: &FakeHost, path: &str) -> Reply {
+fn get(host: &TestHost, path: &str) -> Reply {
     send(host, "GET", path, &[], b"")
 }
 
-fn admin(host: &FakeHost, method: &str, path: &str, body: Value) -> Reply {
+fn admin(host: &TestHost, method: &str, path: &str, body: Value) -> Reply {
     send(
         host,
         method,
@@ -44,24 +38,27 @@ fn admin(host: &FakeHost, method: &str, path: &str, body: Value) -> Reply {
     )
 }
 
-fn json_of(reply: &Reply) -> Value {
-    serde_json::from_slice(&reply.body).unwrap()
+/// The number of products with `sku` in the database.
+fn rows_with_sku(host: &TestHost, sku: &str) -> i64 {
+    let sql = "SELECT COUNT(*) FROM products WHERE sku = ?";
+    host.db.int(sql, &[SqlValue::Text(sku.into())]).unwrap()
 }
 
-fn assert_error(reply: &Reply, status: u16, code: &str) {
-    assert_eq!(
-        reply.status,
-        status,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    let body = json_of(reply);
-    assert_eq!(body["error"], code);
-    assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+/// Another instance sets the stock of `sku`, behind the service's back.
+fn set_stock(host: &TestHost, sku: &str, stock: i64) {
+    let sql = "UPDATE products SET stock = ? WHERE sku = ?";
+    host.db
+        .exec(sql, &[SqlValue::Integer(stock), SqlValue::Text(sku.into())]);
 }
 
-fn seeded() -> FakeHost {
-    FakeHost::with_products(seed::products().unwrap())
+/// Checks that the cache entry at `key`, written at the fake now, lives
+/// `ttl_ms`: there until just before, gone from then on. Moves the clock
+/// `ttl_ms` on.
+fn assert_lives(host: &TestHost, key: &str, ttl_ms: u64) {
+    host.advance(ttl_ms - 1);
+    assert!(host.cached(key).is_some(), "{key} lives {ttl_ms} ms");
+    host.advance(1);
+    assert_eq!(host.cached(key), None, "{key} is gone after {ttl_ms} ms");
 }
 
 fn kettle() -> Value {
@@ -147,9 +144,9 @@ fn gets_one_product_or_404() {
 
     assert_error(&get(&host, "/api/products/NOPE-1"), 404, "not_found");
     // A sku that cannot exist is not looked up at all.
-    let before = host.sql_count();
+    let before = host.db.statements().len();
     assert_error(&get(&host, "/api/products/bad%20sku"), 404, "not_found");
-    assert_eq!(host.sql_count(), before);
+    assert_eq!(host.db.statements().len(), before);
     assert_error(&get(&host, "/api/nothing"), 404, "not_found");
     let reply = send(&host, "DELETE", "/api/products/COF-GRD-004", &[], b"");
     assert_error(&reply, 405, "method_not_allowed");
@@ -247,8 +244,8 @@ fn create_and_update_need_an_admin() {
         );
         assert_error(&reply, status, code);
     }
-    assert!(!host.db.borrow().products.contains_key("NEW-KTL-1"));
-    assert_eq!(host.stock("COF-ESP-001"), 180);
+    assert_eq!(rows_with_sku(&host, "NEW-KTL-1"), 0);
+    assert_eq!(host.db.stock("COF-ESP-001"), 180);
 }
 
 #[test]
@@ -310,7 +307,7 @@ fn invalid_products_are_400_with_the_field_code() {
         &vec![b' '; MAX_BODY_BYTES + 1],
     );
     assert_error(&reply, 413, "payload_too_large");
-    assert!(!host.db.borrow().products.contains_key("NEW-KTL-1"));
+    assert_eq!(rows_with_sku(&host, "NEW-KTL-1"), 0);
 }
 
 #[test]
@@ -334,7 +331,7 @@ fn admin_updates_only_the_fields_given() {
     assert_eq!(after["stock"], 5);
     assert_eq!(after["name"], before["name"]);
     assert_eq!(after["description"], before["description"]);
-    let statements = host.statements.borrow().clone();
+    let statements = host.db.statements();
     assert!(
         statements.contains(
             &"UPDATE products SET base_price = ?, stock = ?, updated_at = ? WHERE sku = ?"
@@ -376,7 +373,7 @@ fn admin_updates_only_the_fields_given() {
             code,
         );
     }
-    assert_eq!(host.stock("KIT-PAN-014"), 5);
+    assert_eq!(host.db.stock("KIT-PAN-014"), 5);
 
     assert_error(
         &admin(&host, "PUT", "/api/products/NOPE-1", json!({"stock": 1})),
@@ -394,24 +391,20 @@ fn admin_updates_only_the_fields_given() {
 fn reads_are_cached_and_changes_invalidate() {
     let host = seeded();
     let first = get(&host, "/api/products/OUT-TNT-021");
-    let queries = host.sql_count();
+    let queries = host.db.statements().len();
     // Served from the cache now: no SQL.
     let second = get(&host, "/api/products/OUT-TNT-021");
     assert_eq!(second.body, first.body);
-    assert_eq!(host.sql_count(), queries);
-    assert_eq!(host.ttls.borrow()[&product_key("OUT-TNT-021", 0)], 30_000);
+    assert_eq!(host.db.statements().len(), queries);
 
     // A change behind the service's back is not seen: proof of the cache.
-    host.db
-        .borrow_mut()
-        .products
-        .get_mut("OUT-TNT-021")
-        .unwrap()
-        .stock = 99;
+    set_stock(&host, "OUT-TNT-021", 99);
     assert_eq!(
         json_of(&get(&host, "/api/products/OUT-TNT-021"))["stock"],
         14
     );
+    // Cached for the default TTL (the entry is gone after this).
+    assert_lives(&host, &product_key("OUT-TNT-021", 0), 30_000);
 
     // An admin update invalidates: the next read is fresh.
     admin(
@@ -424,24 +417,24 @@ fn reads_are_cached_and_changes_invalidate() {
     assert_eq!(fresh["stock"], 99);
     assert_eq!(fresh["name"], "Tent");
     assert_eq!(
-        host.cache.borrow()[&product_generation_key("OUT-TNT-021")],
-        b"1"
+        host.cached(&product_generation_key("OUT-TNT-021")),
+        Some(b"1".to_vec())
     );
-    assert!(
-        host.cache
-            .borrow()
-            .contains_key(&product_key("OUT-TNT-021", 1))
-    );
+    assert!(host.cached(&product_key("OUT-TNT-021", 1)).is_some());
 }
 
 #[test]
 fn list_pages_are_cached_per_generation() {
     let host = seeded();
     get(&host, "/api/products?limit=5");
-    let queries = host.sql_count();
+    let queries = host.db.statements().len();
     get(&host, "/api/products?limit=5");
-    assert_eq!(host.sql_count(), queries, "second page read is a hit");
-    assert!(host.cache.borrow().contains_key("products:0:5:0"));
+    assert_eq!(
+        host.db.statements().len(),
+        queries,
+        "second page read is a hit"
+    );
+    assert!(host.cached("products:0:5:0").is_some());
 
     // Any change bumps the generation; the old page is no longer read.
     let reply = admin(
@@ -451,24 +444,19 @@ fn list_pages_are_cached_per_generation() {
         json!({"sku": "AAA-FIRST", "name": "First", "base_price": 1, "currency": "USD"}),
     );
     assert_eq!(reply.status, 201);
-    assert_eq!(host.cache.borrow()[GENERATION_KEY], b"1");
+    assert_eq!(host.cached(GENERATION_KEY), Some(b"1".to_vec()));
     let page = json_of(&get(&host, "/api/products?limit=5"));
     assert_eq!(page["items"][0]["sku"], "AAA-FIRST");
-    assert!(host.cache.borrow().contains_key("products:1:5:0"));
+    assert!(host.cached("products:1:5:0").is_some());
 }
 
 #[test]
 fn reads_survive_a_cache_outage_and_use_it_again_after() {
     let host = seeded();
     get(&host, "/api/products/ELC-HDP-030");
-    host.cache_down.set(true);
-    let mark = host.cache_ops.borrow().len();
-    host.db
-        .borrow_mut()
-        .products
-        .get_mut("ELC-HDP-030")
-        .unwrap()
-        .stock = 1;
+    host.cache_off(true);
+    let mark = host.cache_ops().len();
+    set_stock(&host, "ELC-HDP-030", 1);
     // Down: the database answers (fresh), and nothing is written back.
     let reply = get(&host, "/api/products/ELC-HDP-030");
     assert_eq!(reply.status, 200);
@@ -476,7 +464,7 @@ fn reads_survive_a_cache_outage_and_use_it_again_after() {
     let reply = get(&host, "/api/products?limit=3");
     assert_eq!(reply.status, 200);
     assert_eq!(json_of(&reply)["items"].as_array().unwrap().len(), 3);
-    let ops = host.cache_ops.borrow()[mark..].to_vec();
+    let ops = host.cache_ops()[mark..].to_vec();
     assert!(ops.iter().any(|op| op.starts_with("get")), "{ops:?}");
     assert!(!ops.iter().any(|op| op.starts_with("set")), "{ops:?}");
     // Changes while down still succeed.
@@ -489,19 +477,20 @@ fn reads_survive_a_cache_outage_and_use_it_again_after() {
     assert_eq!(reply.status, 200);
     assert!(host.logged(Level::Warn, "cache invalidation failed"));
 
-    // Back (and emptied, as a restarted Redis would be): used again.
-    host.cache_down.set(false);
-    host.cache.borrow_mut().clear();
+    // Back (and emptied, as a restarted Redis would be: every entry's TTL
+    // has passed): used again.
+    host.cache_off(false);
+    host.advance(GENERATION_TTL_MS);
     assert_eq!(
         json_of(&get(&host, "/api/products/ELC-HDP-030"))["stock"],
         2
     );
-    let queries = host.sql_count();
+    let queries = host.db.statements().len();
     assert_eq!(
         json_of(&get(&host, "/api/products/ELC-HDP-030"))["stock"],
         2
     );
-    assert_eq!(host.sql_count(), queries, "a hit again");
+    assert_eq!(host.db.statements().len(), queries, "a hit again");
 }
 
 #[test]
@@ -509,41 +498,34 @@ fn cache_settings_turn_it_off_or_change_the_ttl() {
     let host = seeded();
     host.set("cache_ttl_ms", "5000");
     get(&host, "/api/products/HOM-CND-052");
-    assert_eq!(host.ttls.borrow()[&product_key("HOM-CND-052", 0)], 5000);
+    assert_lives(&host, &product_key("HOM-CND-052", 0), 5000);
 
     let host = seeded();
     host.set("cache", "off");
     get(&host, "/api/products/HOM-CND-052");
     get(&host, "/api/products?limit=2");
-    assert!(host.cache_ops.borrow().is_empty());
+    assert!(host.cache_ops().is_empty());
 }
 
 #[test]
 fn a_garbled_cache_entry_is_replaced() {
     let host = seeded();
-    host.cache
-        .borrow_mut()
-        .insert(product_key("STN-PEN-041", 0), b"{oops".to_vec());
+    block_on(host.cache_set(&product_key("STN-PEN-041", 0), b"{oops".to_vec(), 0)).unwrap();
     let reply = get(&host, "/api/products/STN-PEN-041");
     assert_eq!(json_of(&reply)["sku"], "STN-PEN-041");
     assert!(host.logged(Level::Warn, "garbled"));
-    let cached = host.cache.borrow()[&product_key("STN-PEN-041", 0)].clone();
-    assert_eq!(cached, reply.body);
+    let cached = host.cached(&product_key("STN-PEN-041", 0));
+    assert_eq!(cached, Some(reply.body));
 }
 
 #[test]
 fn a_garbled_generation_counter_means_the_database() {
     let host = seeded();
     for key in [product_generation_key("STN-PEN-041"), GENERATION_KEY.into()] {
-        host.cache.borrow_mut().insert(key, b"oops".to_vec());
+        block_on(host.cache_set(&key, b"oops".to_vec(), 0)).unwrap();
     }
-    let mark = host.cache_ops.borrow().len();
-    host.db
-        .borrow_mut()
-        .products
-        .get_mut("STN-PEN-041")
-        .unwrap()
-        .stock = 7;
+    let mark = host.cache_ops().len();
+    set_stock(&host, "STN-PEN-041", 7);
     // Read fresh every time, and nothing stored under a generation that no
     // invalidation could bump.
     for _ in 0..2 {
@@ -553,20 +535,22 @@ fn a_garbled_generation_counter_means_the_database() {
         );
         assert_eq!(get(&host, "/api/products?limit=2").status, 200);
     }
-    let ops = host.cache_ops.borrow()[mark..].to_vec();
+    let ops = host.cache_ops()[mark..].to_vec();
     assert!(!ops.iter().any(|op| op.starts_with("set")), "{ops:?}");
     assert!(host.logged(Level::Warn, "garbled generation counter"));
 }
 
 #[test]
 fn database_failures_are_503_or_500_without_details() {
-    let host = FakeHost::with_products([product("A-1", 1)]);
+    let host = with_products([product("A-1", 1)]);
     host.set("cache", "off");
-    host.fail_sql(Some(SqlError::Unavailable("connection refused".into())));
+    host.db
+        .fail_with(Some(SqlError::Unavailable("connection refused".into())));
     let reply = get(&host, "/api/products/A-1");
     assert_error(&reply, 503, "unavailable");
     assert!(!String::from_utf8_lossy(&reply.body).contains("refused"));
-    host.fail_sql(Some(SqlError::Other("syntax near SELECT".into())));
+    host.db
+        .fail_with(Some(SqlError::Other("syntax near SELECT".into())));
     let reply = get(&host, "/api/products");
     assert_error(&reply, 500, "internal");
     assert!(!String::from_utf8_lossy(&reply.body).contains("SELECT"));

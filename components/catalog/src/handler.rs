@@ -6,21 +6,9 @@ use crate::ports::Host;
 use crate::products;
 use crate::reply::Reply;
 use crate::routes::{self, Route};
+use sluice_kit::http::header;
 
-/// A request as the glue hands it over.
-pub struct Request<B> {
-    /// The method name, e.g. `"GET"`.
-    pub method: String,
-    /// Path and query, e.g. `/api/products?limit=5`.
-    pub path: String,
-    /// Header names and raw values, in order.
-    pub headers: Vec<(String, Vec<u8>)>,
-    /// The body, read only by routes that need it.
-    pub body: B,
-}
-
-/// The longest `x-request-id` echoed back.
-const MAX_REQUEST_ID: usize = 128;
+pub use sluice_kit::http::Request;
 
 /// Handles one request.
 pub async fn handle(host: &impl Host, mut req: Request<impl BodySource>) -> Reply {
@@ -33,22 +21,7 @@ pub async fn handle(host: &impl Host, mut req: Request<impl BodySource>) -> Repl
         Ok(Route::Create) => products::create(host, authorization, &mut req.body).await,
         Ok(Route::Update(sku)) => products::update(host, sku, authorization, &mut req.body).await,
     };
-    let reply = result.unwrap_or_else(Reply::from);
-    match header(&req.headers, "x-request-id") {
-        Some(id) if is_request_id(id) => reply.with_header("x-request-id", id),
-        _ => reply,
-    }
-}
-
-/// The first value of header `name` (case-insensitive), if it is UTF-8.
-pub fn header<'a>(headers: &'a [(String, Vec<u8>)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .and_then(|(_, v)| std::str::from_utf8(v).ok())
-}
-
-/// Whether `id` is safe to echo: 1..=128 visible ASCII characters.
-fn is_request_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= MAX_REQUEST_ID && id.bytes().all(|b| b.is_ascii_graphic())
+    result
+        .unwrap_or_else(Reply::from)
+        .with_request_id(&req.headers)
 }

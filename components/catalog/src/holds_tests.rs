@@ -1,16 +1,18 @@
-//! The life of a stock hold against the in-memory fake host: when it ends
-//! (the `hold_ms` setting), confirm, release of a confirmed reservation,
-//! the expiry sweep, and the races between them, played out by writing
-//! "another instance's" change just before a batch. (Row locks on the real
-//! engines are the host tests' business.)
+//! The life of a stock hold on the kit's test host (catalog's real SQL on
+//! SQLite): when it ends (the `hold_ms` setting), confirm, release of a
+//! confirmed reservation, the expiry sweep, and the races between them,
+//! played out by writing "another instance's" change just before a batch.
+//! (Row locks on the real engines are the host tests' business.)
 
 use crate::cached::{GENERATION_KEY, product_generation_key};
 use crate::holds::{DEFAULT_HOLD_MS, SWEEP_LIMIT, expire};
 use crate::ports::{Level, SqlError};
 use crate::reservations::{CONFIRMED, HELD, RELEASED};
 use crate::stock::{Request, StockError, check, confirm, release, reserve};
-use crate::testing::{FakeHost, START_MS, product};
+use crate::testing::{CatalogRows, product, with_products};
 use futures::executor::block_on;
+use sluice_kit::sql::Value;
+use sluice_kit::testing::{Db, START_MS, TestHost};
 
 /// The fake clock before any test moves it, as the database stores times.
 const NOW: i64 = START_MS as i64;
@@ -22,34 +24,34 @@ fn line(sku: &str, qty: u32) -> Request {
     }
 }
 
-fn host() -> FakeHost {
-    FakeHost::with_products([product("A", 5), product("B", 2)])
+fn host() -> TestHost {
+    with_products([product("A", 5), product("B", 2)])
 }
 
-fn hold(host: &FakeHost, id: &str, sku: &str, qty: u32) {
+fn hold(host: &TestHost, id: &str, sku: &str, qty: u32) {
     block_on(reserve(host, id, &[line(sku, qty)])).unwrap();
 }
 
-fn state(host: &FakeHost, id: &str) -> Option<String> {
-    host.state(id)
+fn state(host: &TestHost, id: &str) -> Option<String> {
+    host.db.state(id)
 }
 
-fn stock(host: &FakeHost) -> (i64, i64) {
-    (host.stock("A"), host.stock("B"))
+fn stock(host: &TestHost) -> (i64, i64) {
+    (host.db.stock("A"), host.db.stock("B"))
 }
 
 /// Another instance moved `id` to `to` (without touching stock).
-fn moved_meanwhile(id: &'static str, to: &'static str) -> impl FnOnce(&FakeHost) {
-    move |h: &FakeHost| {
-        if let Some(row) = h.db.borrow_mut().reservations.get_mut(id) {
-            row.state = to.to_string();
-        }
+fn moved_meanwhile(id: &'static str, to: &'static str) -> impl FnOnce(&Db) {
+    move |db: &Db| {
+        db.exec(
+            "UPDATE reservations SET state = ? WHERE id = ?",
+            &[Value::Text(to.into()), Value::Text(id.into())],
+        );
     }
 }
 
-fn warnings_about_hold_ms(host: &FakeHost) -> usize {
-    host.logs
-        .borrow()
+fn warnings_about_hold_ms(host: &TestHost) -> usize {
+    host.logs()
         .iter()
         .filter(|(level, message, _)| *level == Level::Warn && message.contains("hold_ms"))
         .count()
@@ -59,11 +61,11 @@ fn warnings_about_hold_ms(host: &FakeHost) -> usize {
 fn a_hold_ends_hold_ms_after_it_was_made() {
     let host = host();
     hold(&host, "r1", "A", 1);
-    assert_eq!(host.expires_at("r1"), Some(NOW + DEFAULT_HOLD_MS));
+    assert_eq!(host.db.expires_at("r1"), Some(NOW + DEFAULT_HOLD_MS));
     assert_eq!(DEFAULT_HOLD_MS, 60_000);
     host.set("hold_ms", "5000");
     hold(&host, "r2", "A", 1);
-    assert_eq!(host.expires_at("r2"), Some(NOW + 5_000));
+    assert_eq!(host.db.expires_at("r2"), Some(NOW + 5_000));
     // The bounds are allowed, and spaces around the number are ignored.
     for (id, setting, ms) in [
         ("r3", "1000", 1_000),
@@ -72,13 +74,13 @@ fn a_hold_ends_hold_ms_after_it_was_made() {
     ] {
         host.set("hold_ms", setting);
         hold(&host, id, "A", 1);
-        assert_eq!(host.expires_at(id), Some(NOW + ms), "{setting:?}");
+        assert_eq!(host.db.expires_at(id), Some(NOW + ms), "{setting:?}");
     }
     assert_eq!(warnings_about_hold_ms(&host), 0);
     // A tombstone holds nothing, so it has no end.
     block_on(release(&host, "gone")).unwrap();
     assert_eq!(state(&host, "gone").as_deref(), Some(RELEASED));
-    assert_eq!(host.expires_at("gone"), None);
+    assert_eq!(host.db.expires_at("gone"), None);
 }
 
 #[test]
@@ -88,7 +90,7 @@ fn a_bad_hold_ms_falls_back_to_the_default_with_one_warning() {
         host.set("hold_ms", bad);
         hold(&host, "r1", "A", 1);
         assert_eq!(
-            host.expires_at("r1"),
+            host.db.expires_at("r1"),
             Some(NOW + DEFAULT_HOLD_MS),
             "{bad:?}"
         );
@@ -118,10 +120,10 @@ fn confirming_twice_is_fine_and_a_late_reserve_retry_still_matches() {
     block_on(confirm(&host, "r1")).unwrap();
     block_on(confirm(&host, "r1")).unwrap();
     assert_eq!(state(&host, "r1").as_deref(), Some(CONFIRMED));
-    assert_eq!(host.stock("A"), 3);
+    assert_eq!(host.db.stock("A"), 3);
     // A retried reserve that arrives after the confirm takes nothing more.
     block_on(reserve(&host, "r1", &[line("A", 2)])).unwrap();
-    assert_eq!(host.stock("A"), 3);
+    assert_eq!(host.db.stock("A"), 3);
     assert!(matches!(
         block_on(reserve(&host, "r1", &[line("A", 1)])),
         Err(StockError::Conflict(_))
@@ -138,7 +140,7 @@ fn a_released_or_unknown_id_cannot_be_confirmed() {
         Err(StockError::Conflict(m)) => assert!(m.contains("was released"), "{m}"),
         other => panic!("{other:?}"),
     }
-    assert_eq!(host.stock("A"), 5);
+    assert_eq!(host.db.stock("A"), 5);
     assert_eq!(state(&host, "r1").as_deref(), Some(RELEASED));
 
     match block_on(confirm(&host, "never")) {
@@ -154,14 +156,18 @@ fn a_released_or_unknown_id_cannot_be_confirmed() {
         Err(StockError::Conflict(_))
     ));
 
-    let before = host.sql_count();
+    let before = host.db.statements().len();
     for bad in ["", "a b", &"x".repeat(129)] {
         assert!(
             matches!(block_on(confirm(&host, bad)), Err(StockError::Invalid(_))),
             "{bad:?}"
         );
     }
-    assert_eq!(host.sql_count(), before, "refused before the database");
+    assert_eq!(
+        host.db.statements().len(),
+        before,
+        "refused before the database"
+    );
 }
 
 #[test]
@@ -183,7 +189,7 @@ fn expire_releases_only_holds_past_their_end() {
     assert_eq!(state(&host, "kept").as_deref(), Some(CONFIRMED));
     assert_eq!(state(&host, "young").as_deref(), Some(HELD));
     assert_eq!(stock(&host), (4, 1));
-    let logged = host.logs.borrow().iter().any(|(level, message, fields)| {
+    let logged = host.logs().iter().any(|(level, message, fields)| {
         *level == Level::Info
             && message == "expired hold released"
             && fields.contains(&("reservation".to_string(), "old".to_string()))
@@ -215,9 +221,9 @@ fn expire_tells_the_cache_about_what_it_gave_back() {
     hold(&host, "r2", "B", 1);
     assert_eq!(block_on(check(&host, "A")), Ok(4));
     host.advance(60_001);
-    let mark = host.cache_ops.borrow().len();
+    let mark = host.cache_ops().len();
     assert_eq!(block_on(expire(&host)), Ok(2));
-    let ops = host.cache_ops.borrow()[mark..].to_vec();
+    let ops = host.cache_ops()[mark..].to_vec();
     assert_eq!(
         ops,
         [
@@ -228,9 +234,9 @@ fn expire_tells_the_cache_about_what_it_gave_back() {
     );
     assert_eq!(block_on(check(&host, "A")), Ok(5), "fresh after the sweep");
     // Nothing given back, nothing to tell.
-    let mark = host.cache_ops.borrow().len();
+    let mark = host.cache_ops().len();
     assert_eq!(block_on(expire(&host)), Ok(0));
-    assert_eq!(host.cache_ops.borrow().len(), mark);
+    assert_eq!(host.cache_ops().len(), mark);
 }
 
 #[test]
@@ -241,7 +247,7 @@ fn a_hold_past_its_end_can_be_confirmed_until_swept() {
     block_on(confirm(&host, "r1")).unwrap();
     assert_eq!(block_on(expire(&host)), Ok(0));
     assert_eq!(state(&host, "r1").as_deref(), Some(CONFIRMED));
-    assert_eq!(host.stock("A"), 3);
+    assert_eq!(host.db.stock("A"), 3);
 }
 
 #[test]
@@ -250,10 +256,10 @@ fn a_confirm_that_commits_first_wins_over_the_sweep() {
     hold(&host, "r1", "A", 2);
     host.advance(60_001);
     // The sweep has listed r1; a confirm commits before its transaction.
-    host.before_next_batch(moved_meanwhile("r1", CONFIRMED));
+    host.db.before_next_batch(moved_meanwhile("r1", CONFIRMED));
     assert_eq!(block_on(expire(&host)), Ok(0), "skipped, not counted");
     assert_eq!(state(&host, "r1").as_deref(), Some(CONFIRMED));
-    assert_eq!(host.stock("A"), 3, "its units stay taken");
+    assert_eq!(host.db.stock("A"), 3, "its units stay taken");
     assert!(!host.logged(Level::Info, "expired hold released"));
 }
 
@@ -263,13 +269,15 @@ fn a_sweep_racing_a_release_gives_back_once() {
     hold(&host, "r1", "A", 2);
     host.advance(60_001);
     // Another instance releases r1 (and gives its units back) first.
-    host.before_next_batch(|h| {
-        let mut db = h.db.borrow_mut();
-        db.reservations.get_mut("r1").unwrap().state = RELEASED.to_string();
-        db.products.get_mut("A").unwrap().stock += 2;
+    host.db.before_next_batch(|db| {
+        db.exec(
+            "UPDATE reservations SET state = ? WHERE id = 'r1'",
+            &[Value::Text(RELEASED.into())],
+        );
+        db.exec("UPDATE products SET stock = stock + 2 WHERE sku = 'A'", &[]);
     });
     assert_eq!(block_on(expire(&host)), Ok(0));
-    assert_eq!(host.stock("A"), 5);
+    assert_eq!(host.db.stock("A"), 5);
 }
 
 #[test]
@@ -277,17 +285,17 @@ fn a_release_that_read_held_still_releases_once_confirmed() {
     let host = host();
     hold(&host, "r1", "A", 2);
     // Release read "held"; a confirm commits before its transaction.
-    host.before_next_batch(moved_meanwhile("r1", CONFIRMED));
+    host.db.before_next_batch(moved_meanwhile("r1", CONFIRMED));
     block_on(release(&host, "r1")).unwrap();
     assert_eq!(state(&host, "r1").as_deref(), Some(RELEASED));
-    assert_eq!(host.stock("A"), 5);
+    assert_eq!(host.db.stock("A"), 5);
     block_on(release(&host, "r1")).unwrap();
-    assert_eq!(host.stock("A"), 5);
+    assert_eq!(host.db.stock("A"), 5);
 }
 
 #[test]
 fn a_sweep_releases_at_most_sweep_limit_holds_oldest_first() {
-    let host = FakeHost::with_products([product("A", 1_000)]);
+    let host = with_products([product("A", 1_000)]);
     for i in 0..=SWEEP_LIMIT {
         hold(&host, &format!("r{i:03}"), "A", 1);
         host.advance(1);
@@ -301,7 +309,7 @@ fn a_sweep_releases_at_most_sweep_limit_holds_oldest_first() {
         "the youngest waits"
     );
     assert_eq!(block_on(expire(&host)), Ok(1));
-    assert_eq!(host.stock("A"), 1_000);
+    assert_eq!(host.db.stock("A"), 1_000);
 }
 
 #[test]
@@ -312,29 +320,30 @@ fn a_database_failure_stops_the_sweep_as_unavailable() {
     hold(&host, "r2", "B", 1);
     host.advance(60_001);
 
-    host.fail_sql(Some(SqlError::Unavailable("down".into())));
+    host.db
+        .fail_with(Some(SqlError::Unavailable("down".into())));
     assert!(matches!(
         block_on(expire(&host)),
         Err(StockError::Unavailable(_))
     ));
-    host.fail_sql(None);
+    host.db.fail_with(None);
     assert_eq!(stock(&host), (4, 1));
 
     // r1 goes back, then the database goes away before r2.
-    host.before_next_batch(|_| {});
-    host.before_next_batch(|h| h.fail_sql(Some(SqlError::Unavailable("down".into()))));
-    let mark = host.cache_ops.borrow().len();
+    host.db.before_next_batch(|_| {});
+    host.db
+        .before_next_batch(|db| db.fail_with(Some(SqlError::Unavailable("down".into()))));
+    let mark = host.cache_ops().len();
     assert!(matches!(
         block_on(expire(&host)),
         Err(StockError::Unavailable(_))
     ));
-    host.fail_sql(None);
+    host.db.fail_with(None);
     assert_eq!(state(&host, "r1").as_deref(), Some(RELEASED));
     assert_eq!(state(&host, "r2").as_deref(), Some(HELD));
     assert_eq!(stock(&host), (5, 1));
     assert!(
-        host.cache_ops.borrow()[mark..]
-            .contains(&format!("increment {}", product_generation_key("A"))),
+        host.cache_ops()[mark..].contains(&format!("increment {}", product_generation_key("A"))),
         "what was given back is still invalidated"
     );
     assert!(host.logged(Level::Warn, "stock operation failed"));

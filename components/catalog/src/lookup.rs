@@ -44,15 +44,12 @@ fn unavailable(host: &impl Host, err: &StoreError) -> LookupError {
 mod tests {
     use super::*;
     use crate::cached::product_key;
-    use crate::handler::{Request, handle};
+    use crate::handler::handle;
     use crate::ports::SqlError;
     use crate::seed;
-    use crate::testing::{FakeHost, product};
+    use crate::testing::{product, seeded, with_products};
     use futures::executor::block_on;
-
-    fn seeded() -> FakeHost {
-        FakeHost::with_products(seed::products().unwrap())
-    }
+    use sluice_kit::testing::request;
 
     #[test]
     fn a_seeded_product_is_found_with_its_base_price() {
@@ -61,22 +58,22 @@ mod tests {
         let found = block_on(lookup(&host, &expected.sku)).unwrap();
         assert_eq!(found.as_ref(), Some(&expected));
         // Read through the cache: stored on the miss, answered from it next.
-        assert!(
-            host.cache
-                .borrow()
-                .contains_key(&product_key(&expected.sku, 0))
-        );
-        let reads = host.sql_count();
+        assert!(host.cached(&product_key(&expected.sku, 0)).is_some());
+        let reads = host.db.statements().len();
         let again = block_on(lookup(&host, &expected.sku)).unwrap();
         assert_eq!(again, Some(expected));
-        assert_eq!(host.sql_count(), reads, "the second lookup is a cache hit");
+        assert_eq!(
+            host.db.statements().len(),
+            reads,
+            "the second lookup is a cache hit"
+        );
     }
 
     #[test]
     fn an_unknown_or_impossible_sku_is_none() {
         let host = seeded();
         assert_eq!(block_on(lookup(&host, "NOPE-404")), Ok(None));
-        let reads = host.sql_count();
+        let reads = host.db.statements().len();
         for impossible in ["", "a b", "x/y", &"x".repeat(65)] {
             assert_eq!(
                 block_on(lookup(&host, impossible)),
@@ -84,31 +81,26 @@ mod tests {
                 "{impossible:?}"
             );
         }
-        assert_eq!(host.sql_count(), reads, "impossible skus are not read");
+        assert_eq!(
+            host.db.statements().len(),
+            reads,
+            "impossible skus are not read"
+        );
     }
 
     #[test]
     fn an_admin_price_change_is_seen_by_the_next_lookup() {
-        let host = FakeHost::with_products([product("A", 5)]);
+        let host = with_products([product("A", 5)]);
         // Cached at the old price first.
         assert_eq!(
             block_on(lookup(&host, "A")).unwrap().unwrap().base_price,
             1000
         );
-        assert!(host.cache.borrow().contains_key(&product_key("A", 0)));
+        assert!(host.cached(&product_key("A", 0)).is_some());
         let body = br#"{"base_price": 1250, "currency": "EUR"}"#;
-        let reply = block_on(handle(
-            &host,
-            Request {
-                method: "PUT".into(),
-                path: "/api/products/A".into(),
-                headers: vec![(
-                    "authorization".into(),
-                    b"Bearer tok|admin-1|admin|default".to_vec(),
-                )],
-                body: crate::body::Chunks::new(body.to_vec(), 1000),
-            },
-        ));
+        let admin = [("authorization", "Bearer tok|admin-1|admin|default")];
+        let put = request("PUT", "/api/products/A", &admin, body);
+        let reply = block_on(handle(&host, put));
         assert_eq!(
             reply.status,
             200,
@@ -121,8 +113,9 @@ mod tests {
 
     #[test]
     fn a_failing_database_is_unavailable_and_logged() {
-        let host = FakeHost::with_products([product("A", 5)]);
-        host.fail_sql(Some(SqlError::Unavailable("db down".into())));
+        let host = with_products([product("A", 5)]);
+        host.db
+            .fail_with(Some(SqlError::Unavailable("db down".into())));
         match block_on(lookup(&host, "A")) {
             Err(LookupError::Unavailable(m)) => assert!(m.contains("db down"), "{m}"),
             other => panic!("expected unavailable, got {other:?}"),

@@ -9,21 +9,7 @@
 
 use crate::seed;
 
-/// The SQL engines the host can give the component (`sql.dialect`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Sqlite,
-    Postgres,
-    Mysql,
-}
-
-/// One migration (`schema.migration`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Migration {
-    pub version: u32,
-    pub name: String,
-    pub statements: Vec<String>,
-}
+pub use sluice_kit::sql::{Dialect, Migration};
 
 /// All migrations for `dialect`, in version order.
 ///
@@ -77,14 +63,11 @@ fn expiring_holds() -> Vec<String> {
 /// - `CHECK (stock >= 0)` backs up the conditional updates (MariaDB
 ///   enforces it from 10.2).
 fn schema(dialect: Dialect) -> Vec<String> {
-    let (key_collation, suffix) = match dialect {
-        Dialect::Postgres => (" COLLATE \"C\"", ""),
-        Dialect::Mysql => (
-            "",
-            " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
-        ),
-        Dialect::Sqlite => ("", ""),
+    let key_collation = match dialect {
+        Dialect::Postgres => " COLLATE \"C\"",
+        Dialect::Mysql | Dialect::Sqlite => "",
     };
+    let suffix = dialect.table_options();
     vec![
         format!(
             "CREATE TABLE products (\

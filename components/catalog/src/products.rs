@@ -1,7 +1,7 @@
 //! The product endpoints: list, get, create and update.
 
 use crate::body::{self, BodySource};
-use crate::errors::ApiError;
+use crate::errors::{ApiError, CatalogError};
 use crate::ports::{Host, Level, SqlError, Value};
 use crate::reply::Reply;
 use crate::store::{self, Column, Product};
@@ -27,12 +27,14 @@ pub async fn get(host: &impl Host, sku: &str) -> Result<Reply, ApiError> {
 /// sku rules cannot exist, so it is a 404 without a lookup.
 async fn find_cached(host: &impl Host, sku: &str) -> Result<Product, ApiError> {
     if !validate::is_sku(sku) {
-        return Err(ApiError::UnknownProduct(sku.to_string()));
+        return Err(ApiError::Service(CatalogError::UnknownProduct(
+            sku.to_string(),
+        )));
     }
     cached::product(host, sku)
         .await
         .map_err(|e| failure::store(host, "get product", &e))?
-        .ok_or_else(|| ApiError::UnknownProduct(sku.to_string()))
+        .ok_or_else(|| ApiError::Service(CatalogError::UnknownProduct(sku.to_string())))
 }
 
 /// `POST /api/products` (admin): 201 with the product; a taken sku is 409.
@@ -57,7 +59,9 @@ pub async fn create(
     };
     match store::insert(host, &product, now(host)).await {
         Ok(()) => {}
-        Err(SqlError::ConstraintViolation(_)) => return Err(ApiError::SkuTaken(product.sku)),
+        Err(SqlError::ConstraintViolation(_)) => {
+            return Err(ApiError::Service(CatalogError::SkuTaken(product.sku)));
+        }
         Err(e) => return Err(failure::sql(host, "create product", &e)),
     }
     cached::invalidate(host, &[&product.sku]).await;
@@ -84,7 +88,9 @@ pub async fn update(
     let body = body::read_limited(body, body::MAX_BODY_BYTES).await?;
     let changes: ProductChanges = wire::parse(&body)?;
     if !validate::is_sku(sku) {
-        return Err(ApiError::UnknownProduct(sku.to_string()));
+        return Err(ApiError::Service(CatalogError::UnknownProduct(
+            sku.to_string(),
+        )));
     }
     let columns = columns(sku, &changes)?;
     if !columns.is_empty() {
@@ -92,7 +98,9 @@ pub async fn update(
             .await
             .map_err(|e| failure::sql(host, "update product", &e))?;
         if matched == 0 {
-            return Err(ApiError::UnknownProduct(sku.to_string()));
+            return Err(ApiError::Service(CatalogError::UnknownProduct(
+                sku.to_string(),
+            )));
         }
         cached::invalidate(host, &[sku]).await;
         host.log(
@@ -106,14 +114,14 @@ pub async fn update(
     let product = store::find(host, sku)
         .await
         .map_err(|e| failure::store(host, "update product", &e))?
-        .ok_or_else(|| ApiError::UnknownProduct(sku.to_string()))?;
+        .ok_or_else(|| ApiError::Service(CatalogError::UnknownProduct(sku.to_string())))?;
     Ok(Reply::json(200, &product))
 }
 
 /// The validated columns to set, in a fixed order.
 fn columns(sku: &str, changes: &ProductChanges) -> Result<Vec<(Column, Value)>, ApiError> {
     if changes.sku.as_deref().is_some_and(|s| s != sku) {
-        return Err(ApiError::field(
+        return Err(CatalogError::field(
             "invalid_sku",
             "the sku of a product cannot be changed",
         ));

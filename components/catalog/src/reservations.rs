@@ -70,7 +70,7 @@ pub struct Line {
 /// rest record the lines. Taking rows in sku order means two multi-line
 /// reservations lock rows in the same order and cannot deadlock each other.
 pub fn reserve_batch(id: &str, lines: &[Line], now_ms: i64, expires_at_ms: i64) -> Vec<Statement> {
-    let mut batch = vec![Statement::expecting(
+    let mut batch = vec![Statement::expect(
         INSERT,
         vec![
             Value::Text(id.to_string()),
@@ -82,7 +82,7 @@ pub fn reserve_batch(id: &str, lines: &[Line], now_ms: i64, expires_at_ms: i64) 
         1,
     )];
     batch.extend(lines.iter().map(|line| {
-        Statement::expecting(
+        Statement::expect(
             TAKE,
             vec![
                 Value::Integer(line.qty),
@@ -94,7 +94,7 @@ pub fn reserve_batch(id: &str, lines: &[Line], now_ms: i64, expires_at_ms: i64) 
         )
     }));
     batch.extend(lines.iter().map(|line| {
-        Statement::expecting(
+        Statement::expect(
             INSERT_LINE,
             vec![
                 Value::Text(id.to_string()),
@@ -113,7 +113,7 @@ pub fn reserve_batch(id: &str, lines: &[Line], now_ms: i64, expires_at_ms: i64) 
 /// it moved since it was read, confirmed or released by someone else, and
 /// nothing is given back on a stale reading); the rest give the units back.
 pub fn release_batch(id: &str, lines: &[Line], now_ms: i64, from: &str) -> Vec<Statement> {
-    let mut batch = vec![Statement::expecting(
+    let mut batch = vec![Statement::expect(
         MOVE_STATE,
         vec![
             Value::Text(RELEASED.to_string()),

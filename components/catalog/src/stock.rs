@@ -14,22 +14,9 @@ pub const MAX_ID_CHARS: usize = 128;
 /// Most distinct skus in one reservation.
 pub const MAX_LINES: usize = 100;
 
-/// Why stock could not be checked, reserved or released (`stock.error`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StockError {
-    UnknownSku(String),
-    Insufficient(String),
-    Invalid(String),
-    Conflict(String),
-    Unavailable(String),
-}
-
-/// A line as callers send it (`stock.line`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    pub sku: String,
-    pub qty: u32,
-}
+/// A line as callers send it (`stock.line`), and why stock could not be
+/// checked, reserved or released (`stock.error`).
+pub use sluice_kit::links::{Line as Request, StockError};
 
 /// Units in stock for `sku` (through the cache: informational; a
 /// reservation re-checks in the database).

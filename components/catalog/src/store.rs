@@ -19,29 +19,7 @@ pub struct Product {
     pub stock: i64,
 }
 
-/// Why a store operation failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreError {
-    /// The database reported an error.
-    Sql(SqlError),
-    /// A row did not have the expected shape.
-    BadRow(String),
-}
-
-impl From<SqlError> for StoreError {
-    fn from(e: SqlError) -> StoreError {
-        StoreError::Sql(e)
-    }
-}
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StoreError::Sql(e) => write!(f, "{e}"),
-            StoreError::BadRow(m) => write!(f, "unexpected row: {m}"),
-        }
-    }
-}
+pub use sluice_kit::sql::StoreError;
 
 /// The product columns, in wire order.
 pub const COLUMNS: &str = "sku, name, description, base_price, currency, stock";

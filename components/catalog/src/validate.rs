@@ -2,7 +2,7 @@
 //! error code (`invalid_sku`, `invalid_price`, ...) so clients can tell
 //! which field to fix.
 
-use crate::errors::ApiError;
+use crate::errors::{ApiError, CatalogError};
 use serde_json::Value as Json;
 
 /// Longest sku, in characters.
@@ -34,7 +34,7 @@ pub fn sku(sku: &str) -> Result<String, ApiError> {
     if is_sku(sku) {
         Ok(sku.to_string())
     } else {
-        Err(ApiError::field(
+        Err(CatalogError::field(
             "invalid_sku",
             "sku must be 1 to 64 characters of A-Z, a-z, 0-9, - and _",
         ))
@@ -46,13 +46,13 @@ pub fn name(name: &str) -> Result<String, ApiError> {
     let name = name.trim();
     let chars = name.chars().count();
     if chars == 0 || chars > MAX_NAME_CHARS {
-        return Err(ApiError::field(
+        return Err(CatalogError::field(
             "invalid_name",
             "name must be 1 to 200 characters",
         ));
     }
     if name.chars().any(char::is_control) {
-        return Err(ApiError::field(
+        return Err(CatalogError::field(
             "invalid_name",
             "name must not contain control characters",
         ));
@@ -64,7 +64,7 @@ pub fn name(name: &str) -> Result<String, ApiError> {
 /// only control characters allowed.
 pub fn description(text: &str) -> Result<String, ApiError> {
     if text.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(ApiError::field(
+        return Err(CatalogError::field(
             "invalid_description",
             "description must be at most 2000 characters",
         ));
@@ -73,7 +73,7 @@ pub fn description(text: &str) -> Result<String, ApiError> {
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
     {
-        return Err(ApiError::field(
+        return Err(CatalogError::field(
             "invalid_description",
             "description must not contain control characters other than line breaks and tabs",
         ));
@@ -84,7 +84,7 @@ pub fn description(text: &str) -> Result<String, ApiError> {
 /// A base price: a JSON integer of minor units, 0..=[`MAX_PRICE`].
 pub fn price(value: &Json) -> Result<i64, ApiError> {
     whole_number(value, MAX_PRICE).ok_or_else(|| {
-        ApiError::field(
+        CatalogError::field(
             "invalid_price",
             "base_price must be a whole number of minor units (cents) from 0 to 1000000000000",
         )
@@ -94,7 +94,7 @@ pub fn price(value: &Json) -> Result<i64, ApiError> {
 /// A stock level: a JSON integer, 0..=[`MAX_STOCK`].
 pub fn stock(value: &Json) -> Result<i64, ApiError> {
     whole_number(value, MAX_STOCK).ok_or_else(|| {
-        ApiError::field(
+        CatalogError::field(
             "invalid_stock",
             "stock must be a whole number of units from 0 to 1000000000",
         )
@@ -106,7 +106,7 @@ pub fn currency(code: &str) -> Result<String, ApiError> {
     if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
         Ok(code.to_string())
     } else {
-        Err(ApiError::field(
+        Err(CatalogError::field(
             "invalid_currency",
             "currency must be an ISO 4217 code of three uppercase letters, like USD",
         ))
@@ -141,17 +141,17 @@ pub fn page(query: Option<&str>) -> Result<Page, ApiError> {
                 page.limit = digits(value)
                     .and_then(|v| v.parse::<u32>().ok())
                     .filter(|n| (1..=MAX_LIMIT).contains(n))
-                    .ok_or(ApiError::InvalidQuery(
+                    .ok_or(ApiError::Service(CatalogError::InvalidQuery(
                         "limit must be a whole number from 1 to 100",
-                    ))?;
+                    )))?;
             }
             "offset" => {
                 page.offset = digits(value)
                     .and_then(|v| v.parse::<u64>().ok())
                     .filter(|n| i64::try_from(*n).is_ok())
-                    .ok_or(ApiError::InvalidQuery(
+                    .ok_or(ApiError::Service(CatalogError::InvalidQuery(
                         "offset must be a whole number, 0 or more",
-                    ))?;
+                    )))?;
             }
             _ => {}
         }

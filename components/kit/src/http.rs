@@ -1,6 +1,19 @@
 //! Reading requests: headers, bearer tokens, request ids, the query string
 //! and percent-encoded path segments.
 
+/// A request as the wasm glue hands it to a service's handler (tests build
+/// one directly).
+pub struct Request<B> {
+    /// The method name, e.g. `"GET"`.
+    pub method: String,
+    /// Path and query, e.g. `/api/products?limit=5`.
+    pub path: String,
+    /// Header names and raw values, in order.
+    pub headers: Vec<(String, Vec<u8>)>,
+    /// The body, read only by routes that need it.
+    pub body: B,
+}
+
 /// The first value of header `name` (case-insensitive), if it is UTF-8.
 pub fn header<'a>(headers: &'a [(String, Vec<u8>)], name: &str) -> Option<&'a str> {
     let (_, value) = headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name))?;

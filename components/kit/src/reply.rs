@@ -6,6 +6,9 @@ use serde::Serialize;
 /// The media type of every response body.
 pub const JSON: &str = "application/json";
 
+/// The longest `x-request-id` echoed back.
+pub const MAX_REQUEST_ID: usize = 128;
+
 /// A complete response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
@@ -25,6 +28,27 @@ impl Reply {
             status,
             headers: vec![("content-type".to_string(), JSON.to_string())],
             body,
+        }
+    }
+
+    /// A response without a body, e.g. 204.
+    pub fn empty(status: u16) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// Echoes the request's `x-request-id` when it is a sane one (1 to 128
+    /// visible ASCII characters); an id a client could use to inject
+    /// anything is dropped.
+    pub fn with_request_id(self, headers: &[(String, Vec<u8>)]) -> Reply {
+        match crate::http::header(headers, "x-request-id") {
+            Some(id) if crate::http::is_visible_ascii(id, MAX_REQUEST_ID) => {
+                self.with_header("x-request-id", id)
+            }
+            _ => self,
         }
     }
 
@@ -54,5 +78,21 @@ mod tests {
         assert_eq!(reply.header("Content-Type"), Some(JSON));
         assert_eq!(reply.header("location"), Some("/x"));
         assert_eq!(reply.body, br#"{"a":1}"#);
+        assert_eq!(reply.headers.len(), 2);
+    }
+
+    #[test]
+    fn sane_request_ids_are_echoed_and_others_dropped() {
+        let headers = |id: &str| vec![("X-Request-Id".to_string(), id.as_bytes().to_vec())];
+        let echoed = Reply::empty(204).with_request_id(&headers("abc-123"));
+        assert_eq!(echoed.header("x-request-id"), Some("abc-123"));
+        assert!(echoed.body.is_empty());
+        for bad in ["bad id", "", &"x".repeat(129), "a\u{7f}"] {
+            let reply = Reply::empty(204).with_request_id(&headers(bad));
+            assert_eq!(reply.header("x-request-id"), None, "{bad:?}");
+        }
+        let longest = "x".repeat(MAX_REQUEST_ID);
+        let reply = Reply::empty(200).with_request_id(&headers(&longest));
+        assert_eq!(reply.header("x-request-id"), Some(longest.as_str()));
     }
 }

@@ -97,6 +97,64 @@ impl std::fmt::Display for SqlError {
     }
 }
 
+/// The SQL engines the host can give a component (`sql.dialect`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+impl Dialect {
+    /// What a `CREATE TABLE` ends with: MySQL/MariaDB tables are InnoDB in
+    /// utf8mb4 with a binary collation (keys compare by bytes, as on the
+    /// other engines); nothing elsewhere.
+    pub fn table_options(self) -> &'static str {
+        match self {
+            Dialect::Mysql => " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+            Dialect::Sqlite | Dialect::Postgres => "",
+        }
+    }
+}
+
+/// One forward-only schema migration (`schema.migration`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migration {
+    pub version: u32,
+    pub name: String,
+    pub statements: Vec<String>,
+}
+
+/// Why a store operation failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// The database reported an error.
+    Sql(SqlError),
+    /// A row did not have the expected shape.
+    BadRow(String),
+}
+
+impl From<SqlError> for StoreError {
+    fn from(e: SqlError) -> StoreError {
+        StoreError::Sql(e)
+    }
+}
+
+impl From<BadColumn> for StoreError {
+    fn from(e: BadColumn) -> StoreError {
+        StoreError::BadRow(e.to_string())
+    }
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Sql(e) => write!(f, "{e}"),
+            StoreError::BadRow(m) => write!(f, "unexpected row: {m}"),
+        }
+    }
+}
+
 /// A column value of an unexpected type: the column index and what was
 /// found.
 #[derive(Debug, Clone, PartialEq)]

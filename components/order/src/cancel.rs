@@ -16,7 +16,7 @@
 //! `invalid_transition`.
 
 use crate::auth;
-use crate::errors::ApiError;
+use crate::errors::{ApiError, OrderError};
 use crate::failure;
 use crate::giveback;
 use crate::lifecycle::{self, FINISH_CANCEL, START_CANCEL, State};
@@ -81,7 +81,7 @@ pub async fn cancel(host: &impl Host, caller: &Claims, id: &str) -> Result<Reply
             from if status::allowed(from, Status::Cancelling) => {
                 let now = now_ms(host);
                 if !admin && now.saturating_sub(state.created_at) > CANCEL_WINDOW_MS {
-                    return Err(ApiError::CancelWindowClosed);
+                    return Err(ApiError::Service(OrderError::CancelWindowClosed));
                 }
                 let params = vec![now.into(), id.into()];
                 let started = host
@@ -96,11 +96,11 @@ pub async fn cancel(host: &impl Host, caller: &Claims, id: &str) -> Result<Reply
                 }
             }
             from => {
-                return Err(ApiError::InvalidTransition {
+                return Err(ApiError::Service(OrderError::InvalidTransition {
                     order: id.to_string(),
                     status: from,
                     action: "cancelled",
-                });
+                }));
             }
         }
     }

@@ -1,46 +1,42 @@
-//! Tests of the service against the in-memory fake host, through
-//! `handler::handle`: validation, placing orders (the saga and its
-//! compensation), idempotency keys, and reads across shards. The order
+//! Tests of the service on its test host (SQLite shards, fakes of catalog
+//! and pricing), through `handler::handle`: validation, placing orders (the
+//! saga and its compensation), idempotency keys, and reads across shards. The order
 //! lifecycle after placing (holds, settling, cancels, housekeeping) is in
 //! `lifecycle_tests`, which shares the helpers here.
 
-use crate::handler::{Request, handle};
+use crate::handler::handle;
 use crate::items;
-use crate::ports::{ClaimError, Level, Line, QuoteError, SqlError, StockError};
+use crate::ports::{
+    ClaimError, ClaimLine, Clock, Level, Line, QuoteError, Quotes, SqlError, Stock, StockError,
+};
 use crate::shard;
 use crate::store;
-use crate::testing::{FakeHost, OrderRow, T0};
+use crate::testing::{OrderHost, QuoteCall};
 use futures::executor::block_on;
 use serde_json::{Value, json};
-use sluice_kit::body::{Chunks, MAX_BODY_BYTES};
+use sluice_kit::body::MAX_BODY_BYTES;
 use sluice_kit::reply::Reply;
+use sluice_kit::sql::Value as SqlValue;
+use sluice_kit::testing::{START_MS, request};
+pub(crate) use sluice_kit::testing::{assert_error, json_of};
 
 pub(crate) const ALICE: &str = "Bearer tok|alice|customer|acme";
 pub(crate) const BOB: &str = "Bearer tok|bob|customer|default";
 pub(crate) const ADMIN: &str = "Bearer tok|root|admin|default";
 
 pub(crate) fn send(
-    host: &FakeHost,
+    host: &OrderHost,
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Reply {
-    let req = Request {
-        method: method.into(),
-        path: path.into(),
-        headers: headers
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
-            .collect(),
-        body: Chunks::new(body.to_vec(), 1000),
-    };
-    let reply = block_on(handle(host, req));
+    let reply = block_on(handle(host, request(method, path, headers, body)));
     assert_eq!(reply.header("content-type"), Some("application/json"));
     reply
 }
 
-pub(crate) fn post(host: &FakeHost, auth: &str, key: Option<&str>, body: Value) -> Reply {
+pub(crate) fn post(host: &OrderHost, auth: &str, key: Option<&str>, body: Value) -> Reply {
     let mut headers = vec![("authorization", auth)];
     headers.extend(key.map(|k| ("idempotency-key", k)));
     send(
@@ -52,7 +48,7 @@ pub(crate) fn post(host: &FakeHost, auth: &str, key: Option<&str>, body: Value) 
     )
 }
 
-pub(crate) fn get(host: &FakeHost, auth: &str, path: &str) -> Reply {
+pub(crate) fn get(host: &OrderHost, auth: &str, path: &str) -> Reply {
     send(host, "GET", path, &[("authorization", auth)], b"")
 }
 
@@ -62,17 +58,6 @@ pub(crate) fn items(list: &[(&str, u32)]) -> Value {
         .map(|(s, q)| json!({"sku": s, "qty": q}))
         .collect();
     json!({ "items": items })
-}
-
-pub(crate) fn json_of(reply: &Reply) -> Value {
-    serde_json::from_slice(&reply.body).unwrap()
-}
-
-pub(crate) fn assert_error(reply: &Reply, status: u16, code: &str) -> Value {
-    let body = json_of(reply);
-    assert_eq!(reply.status, status, "{body}");
-    assert_eq!(body["error"], code, "{body}");
-    body
 }
 
 pub(crate) fn placed(reply: &Reply) -> Value {
@@ -94,7 +79,7 @@ fn timings(reply: &Reply) -> Vec<(String, u64)> {
 }
 
 /// Nothing is held: no order rows, no reservation, no claimed units.
-pub(crate) fn assert_nothing_held(host: &FakeHost) {
+pub(crate) fn assert_nothing_held(host: &OrderHost) {
     assert_eq!(host.all_orders(), Vec::new());
     assert_eq!(host.all_items(), 0);
     assert!(host.reservations.borrow().is_empty(), "reservation kept");
@@ -104,7 +89,7 @@ pub(crate) fn assert_nothing_held(host: &FakeHost) {
 
 #[test]
 fn every_route_needs_a_valid_token() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     for (method, path) in [
         ("POST", "/api/orders"),
         ("GET", "/api/orders"),
@@ -144,7 +129,7 @@ fn every_route_needs_a_valid_token() {
 
 #[test]
 fn bad_input_is_rejected_before_anything_is_reserved() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     let raw = |body: &[u8]| {
         send(
             &host,
@@ -199,7 +184,7 @@ fn bad_input_is_rejected_before_anything_is_reserved() {
 
 #[test]
 fn an_order_is_reserved_priced_and_stored_on_the_customers_shard() {
-    let host = FakeHost::new(4);
+    let host = OrderHost::new(4);
     let reply = post(&host, ALICE, None, items(&[("S-2", 2), ("S-1", 1)]));
     let order = placed(&reply);
     let shard = shard::shard_of("alice", 4);
@@ -228,13 +213,16 @@ fn an_order_is_reserved_priced_and_stored_on_the_customers_shard() {
         "reservation id = order id"
     );
     assert_eq!(
-        *host.quote_calls.borrow(),
+        host.quoted(),
         ["S-1x1@acme", "S-2x2@acme"],
         "token's tenant"
     );
     let rows = host.all_orders();
     assert_eq!(rows.len(), 1);
-    assert_eq!((rows[0].0, rows[0].1.status.as_str()), (shard, "confirmed"));
+    assert_eq!(
+        (rows[0].shard, rows[0].status.as_str()),
+        (shard, "confirmed")
+    );
     assert_eq!(
         json_of(&get(&host, ALICE, &format!("/api/orders/{id}"))),
         order
@@ -245,12 +233,12 @@ fn an_order_is_reserved_priced_and_stored_on_the_customers_shard() {
 
 #[test]
 fn stock_and_prices_are_fetched_at_the_same_time() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     host.reserve_ms.set(30);
     host.quote_ms.set(20);
     let reply = post(&host, ALICE, None, items(&[("S-1", 1), ("S-2", 1)]));
     placed(&reply);
-    let events = host.events.borrow();
+    let events = host.events.borrow().clone();
     let first_end = events.iter().position(|e| e.starts_with("end:")).unwrap();
     let starts = events.iter().filter(|e| e.starts_with("start:")).count();
     assert_eq!(starts, 3);
@@ -270,7 +258,7 @@ fn stock_and_prices_are_fetched_at_the_same_time() {
 
 #[test]
 fn duplicate_skus_are_merged() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     let order = placed(&post(
         &host,
         ALICE,
@@ -296,7 +284,7 @@ fn duplicate_skus_are_merged() {
 
 #[test]
 fn the_same_key_returns_the_same_order_and_reserves_once() {
-    let host = FakeHost::new(2);
+    let host = OrderHost::new(2);
     let first = post(&host, ALICE, Some("k-1"), items(&[("S-1", 2)]));
     let order = placed(&first);
     assert_eq!(first.header("idempotent-replayed"), None);
@@ -314,7 +302,7 @@ fn the_same_key_returns_the_same_order_and_reserves_once() {
 
 #[test]
 fn a_key_reused_with_other_items_is_409() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     placed(&post(&host, ALICE, Some("k-1"), items(&[("S-1", 2)])));
     let reply = post(&host, ALICE, Some("k-1"), items(&[("S-1", 3)]));
     assert_error(&reply, 409, "idempotency_key_reused");
@@ -322,22 +310,19 @@ fn a_key_reused_with_other_items_is_409() {
     assert_eq!(host.in_stock("S-1"), 98);
 }
 
-/// A pending row holding `key` for alice with `lines`, as a concurrent
-/// request would leave it.
-pub(crate) fn pending_row(host: &FakeHost, key: &str, lines: &[Line]) -> String {
+/// A pending row on shard 0 holding `key` for alice with `lines`, as a
+/// concurrent request would leave it.
+pub(crate) fn pending_row(host: &OrderHost, key: &str, lines: &[Line]) -> String {
     let id = shard::new_order_id(0).unwrap();
-    host.shards.borrow_mut()[0].orders.push(OrderRow {
-        id: id.clone(),
-        customer: "alice".into(),
-        tenant: "acme".into(),
-        key: Some(key.into()),
-        items_hash: items::hash(lines),
-        status: "pending".into(),
-        currency: String::new(),
-        total: 0,
-        created_at: T0 as i64,
-        cancelled_at: None,
-    });
+    let params = [
+        id.as_str().into(),
+        "alice".into(),
+        "acme".into(),
+        key.into(),
+        items::hash(lines).into(),
+        (START_MS as i64).into(),
+    ];
+    host.shards[0].exec(store::INSERT_PENDING, &params);
     id
 }
 
@@ -348,46 +333,65 @@ pub(crate) fn s1(qty: u32) -> Vec<Line> {
     }]
 }
 
+/// What a request that died after reserving and claiming leaves: a
+/// pending row holding `key` and a hold of 2 x S-1 and 3 units of `p1`
+/// (a promotion of S-2 with 10 units).
+pub(crate) fn dead_request(host: &OrderHost, key: &str) -> String {
+    host.add_promotion("p1", "S-2", 100, Some(10));
+    let id = pending_row(host, key, &s1(2));
+    block_on(async {
+        host.reserve(&id, &s1(2)).await.unwrap();
+        let line = ClaimLine {
+            promotion_id: "p1".into(),
+            units: 3,
+        };
+        host.claim(&id, &[line]).await.unwrap();
+    });
+    assert_eq!(
+        (host.in_stock("S-1"), host.promotion_left("p1")),
+        (98, Some(7))
+    );
+    id
+}
+
 #[test]
 fn a_concurrent_request_with_the_same_key_is_awaited_and_replayed() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     let other = pending_row(&host, "k-1", &s1(1));
     let other_id = other.clone();
     *host.on_sleep.borrow_mut() = Some(Box::new(move |host, sleeps| {
         if sleeps == 3 {
             // The other request confirms its order.
-            let mut shards = host.shards.borrow_mut();
-            let row = shards[0]
-                .orders
-                .iter_mut()
-                .find(|o| o.id == other_id)
-                .unwrap();
-            (row.status, row.currency, row.total) = ("confirmed".into(), "USD".into(), 999);
-            shards[0].items.push(crate::testing::ItemRow {
-                order_id: other_id.clone(),
-                line_no: 0,
-                sku: "S-1".into(),
-                qty: 1,
-                unit_price: 999,
-                total: 999,
-            });
+            let id = other_id.as_str();
+            let at = START_MS as i64;
+            let confirm = [SqlValue::from("USD"), 999i64.into(), at.into(), id.into()];
+            host.shards[0].exec(store::CONFIRM_PENDING, &confirm);
+            let item = [
+                id.into(),
+                0i64.into(),
+                "S-1".into(),
+                1i64.into(),
+                999i64.into(),
+                999i64.into(),
+            ];
+            host.shards[0].exec(store::INSERT_ITEM, &item);
         }
     }));
     let reply = post(&host, ALICE, Some("k-1"), items(&[("S-1", 1)]));
     assert_eq!(placed(&reply)["id"], other.as_str());
     assert_eq!(reply.header("idempotent-replayed"), Some("true"));
-    assert_eq!(host.sleeps.get(), 3);
-    assert_eq!(host.now.get() - T0, 3 * 25, "25 ms between reads");
+    assert_eq!(host.slept().len(), 3);
+    assert_eq!(host.now_ms() - START_MS, 3 * 25, "25 ms between reads");
     assert!(host.reserve_calls.borrow().is_empty());
 }
 
 #[test]
 fn when_the_holder_of_a_key_fails_the_waiter_places_the_order() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     let other = pending_row(&host, "k-1", &s1(1));
     *host.on_sleep.borrow_mut() = Some(Box::new(move |host, sleeps| {
         if sleeps == 2 {
-            host.shards.borrow_mut()[0].orders.retain(|o| o.id != other);
+            host.shards[0].exec(store::DELETE_PENDING, &[other.as_str().into()]);
         }
     }));
     let order = placed(&post(&host, ALICE, Some("k-1"), items(&[("S-1", 1)])));
@@ -401,26 +405,26 @@ fn when_the_holder_of_a_key_fails_the_waiter_places_the_order() {
 
 #[test]
 fn a_key_pending_for_10_seconds_is_409_in_progress() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     pending_row(&host, "k-1", &s1(1));
     let reply = post(&host, ALICE, Some("k-1"), items(&[("S-1", 1)]));
     assert_error(&reply, 409, "idempotency_in_progress");
     assert_eq!(reply.header("retry-after"), Some("1"));
-    assert_eq!(host.sleeps.get(), 400);
-    assert_eq!(host.now.get() - T0, 10_000);
+    assert_eq!(host.slept().len(), 400);
+    assert_eq!(host.now_ms() - START_MS, 10_000);
     assert!(host.reserve_calls.borrow().is_empty());
     // Other items under a pending key are a reuse, answered at once.
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     pending_row(&host, "k-1", &s1(1));
     let reply = post(&host, ALICE, Some("k-1"), items(&[("S-1", 2)]));
     assert_error(&reply, 409, "idempotency_key_reused");
-    assert_eq!(host.sleeps.get(), 0);
+    assert_eq!(host.slept().len(), 0);
 }
 
 #[test]
 fn a_failed_quote_releases_the_reservation_and_leaves_no_order() {
     for key in [None, Some("k-1")] {
-        let host = FakeHost::new(1);
+        let host = OrderHost::new(1);
         *host.quote_failure.borrow_mut() =
             Some(("S-2".into(), QuoteError::UnknownSku("S-2".into())));
         let reply = post(&host, ALICE, key, items(&[("S-1", 1), ("S-2", 1)]));
@@ -437,7 +441,7 @@ fn a_failed_quote_releases_the_reservation_and_leaves_no_order() {
 
 #[test]
 fn quote_errors_map_to_their_statuses() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     *host.quote_failure.borrow_mut() =
         Some(("S-1".into(), QuoteError::InvalidTenant("acme".into())));
     assert_error(
@@ -455,7 +459,7 @@ fn quote_errors_map_to_their_statuses() {
 
 #[test]
 fn mixed_currencies_are_422_and_released() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     let reply = post(&host, ALICE, None, items(&[("S-1", 1), ("E-1", 1)]));
     assert_error(&reply, 422, "mixed_currency");
     assert_eq!(host.release_calls.borrow().len(), 1);
@@ -466,7 +470,7 @@ fn mixed_currencies_are_422_and_released() {
 #[test]
 fn a_failed_claim_unclaims_releases_and_leaves_no_order() {
     for key in [None, Some("k-1")] {
-        let host = FakeHost::new(1);
+        let host = OrderHost::new(1);
         host.add_promotion("p1", "S-1", 500, Some(10));
         *host.claim_failure.borrow_mut() = Some(ClaimError::Unavailable("pricing down".into()));
         let reply = post(&host, ALICE, key, items(&[("S-1", 2)]));
@@ -481,7 +485,7 @@ fn a_failed_claim_unclaims_releases_and_leaves_no_order() {
 
 #[test]
 fn promotion_units_are_claimed_and_capped_units_priced_exactly() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     host.add_promotion("p1", "S-1", 500, Some(2));
     let order = placed(&post(&host, ALICE, None, items(&[("S-1", 3), ("S-2", 1)])));
     assert_eq!(
@@ -503,7 +507,7 @@ fn promotion_units_are_claimed_and_capped_units_priced_exactly() {
 
 #[test]
 fn a_promotion_taken_meanwhile_is_requoted_once() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     host.add_promotion("p1", "S-1", 500, Some(5));
     // Another order takes 2 units between our quote and our claim.
     host.steal_on_claim.borrow_mut().push(("p1".into(), 2));
@@ -512,15 +516,12 @@ fn a_promotion_taken_meanwhile_is_requoted_once() {
     assert_eq!(order["items"][0]["total"], 3 * 500 + 2 * 999);
     let claims = host.claim_calls.borrow();
     assert_eq!((claims.len(), claims[1][0].units), (2, 3));
-    assert_eq!(
-        *host.quote_calls.borrow(),
-        ["S-1x5@acme", "S-2x1@acme", "S-1x5@acme"]
-    );
+    assert_eq!(host.quoted(), ["S-1x5@acme", "S-2x1@acme", "S-1x5@acme"]);
 }
 
 #[test]
 fn every_quote_gets_the_tokens_customer_attributes() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     host.add_promotion("p1", "S-1", 500, Some(5));
     // Another order takes 2 units between our quote and our claim, so the
     // promoted line is quoted again.
@@ -531,37 +532,29 @@ fn every_quote_gets_the_tokens_customer_attributes() {
         ("region".to_string(), "eu".to_string()),
         ("tier".to_string(), "gold".to_string()),
     ];
-    let calls: Vec<(String, u32, String, Vec<(String, String)>)> = host
-        .quote_args
-        .borrow()
-        .iter()
-        .map(|c| (c.sku.clone(), c.qty, c.tenant.clone(), c.customer.clone()))
-        .collect();
-    let expected = |sku: &str, qty| {
-        (
-            sku.to_string(),
-            qty,
-            "acme".to_string(),
-            gold_attributes.clone(),
-        )
+    let expected = |sku: &str, qty| QuoteCall {
+        sku: sku.to_string(),
+        qty,
+        tenant: "acme".to_string(),
+        customer: gold_attributes.clone(),
     };
     assert_eq!(
-        calls,
+        *host.quote_calls.borrow(),
         [expected("S-1", 5), expected("S-2", 1), expected("S-1", 5)],
         "the first quotes and the re-quote"
     );
 
     // A customer without attributes passes none.
-    host.quote_args.borrow_mut().clear();
+    host.quote_calls.borrow_mut().clear();
     placed(&post(&host, ALICE, None, items(&[("S-2", 1)])));
-    let args = host.quote_args.borrow();
+    let args = host.quote_calls.borrow();
     assert_eq!(args.len(), 1);
     assert_eq!(args[0].customer, Vec::new());
 }
 
 #[test]
 fn a_promotion_still_short_after_requoting_is_409_sold_out() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     host.add_promotion("p1", "S-1", 500, Some(5));
     // Someone else takes a unit before each of our claims.
     host.steal_on_claim.borrow_mut().push(("p1".into(), 1));
@@ -579,57 +572,35 @@ fn a_promotion_still_short_after_requoting_is_409_sold_out() {
 #[test]
 fn a_failed_write_releases_everything_and_leaves_no_order() {
     let cases = [
+        (None, SqlError::Other("disk full".into()), 500),
         (
             None,
-            store::INSERT_ITEM,
-            SqlError::Other("disk full".into()),
-            500,
-        ),
-        (
-            None,
-            store::INSERT_ITEM,
             SqlError::InvalidStatement("no such table".into()),
             500,
         ),
-        (
-            None,
-            store::CONFIRM_PENDING,
-            SqlError::Unavailable("gone".into()),
-            503,
-        ),
-        (
-            Some("k-1"),
-            store::CONFIRM_PENDING,
-            SqlError::Unavailable("gone".into()),
-            503,
-        ),
-        (
-            Some("k-1"),
-            store::INSERT_ITEM,
-            SqlError::InvalidStatement("x".into()),
-            500,
-        ),
+        (None, SqlError::Unavailable("gone".into()), 503),
+        (Some("k-1"), SqlError::Unavailable("gone".into()), 503),
+        (Some("k-1"), SqlError::InvalidStatement("x".into()), 500),
     ];
-    for (key, failing, err, status) in cases {
-        let host = FakeHost::new(1);
+    for (key, err, status) in cases {
+        let host = OrderHost::new(1);
         host.add_promotion("p1", "S-1", 500, None);
-        host.fail_sql(failing, err);
+        // The batch that writes the order fails.
+        host.fail_next_batch(0, err.clone());
         let reply = post(&host, ALICE, key, items(&[("S-1", 1), ("S-2", 1)]));
-        assert_eq!(reply.status, status, "{failing}");
-        assert_eq!(host.release_calls.borrow().len(), 1, "{failing}");
-        assert_eq!(host.unclaim_calls.borrow().len(), 1, "{failing}");
+        assert_eq!(reply.status, status, "{err:?}");
+        assert_eq!(host.release_calls.borrow().len(), 1, "{err:?}");
+        assert_eq!(host.unclaim_calls.borrow().len(), 1, "{err:?}");
         assert_nothing_held(&host);
     }
 }
 
 #[test]
 fn a_write_that_may_have_committed_keeps_the_stock_if_it_cannot_be_undone() {
-    let host = FakeHost::new(1);
-    host.fail_sql(
-        store::CONFIRM_PENDING,
-        SqlError::Unavailable("timeout".into()),
-    );
-    host.fail_sql(store::DELETE_ORDER, SqlError::Unavailable("timeout".into()));
+    let host = OrderHost::new(1);
+    // The order's write and the deletes that undo it fail alike.
+    let timeout = SqlError::Unavailable("timeout".into());
+    host.shards[0].before_next_batch(|db| db.fail_with(Some(timeout)));
     let reply = post(&host, ALICE, None, items(&[("S-1", 1)]));
     assert_error(&reply, 503, "unavailable");
     assert!(host.release_calls.borrow().is_empty());
@@ -639,7 +610,7 @@ fn a_write_that_may_have_committed_keeps_the_stock_if_it_cannot_be_undone() {
 
 #[test]
 fn a_failed_release_is_retried_then_logged() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     host.release_failures.set(2);
     *host.quote_failure.borrow_mut() = Some(("S-1".into(), QuoteError::Unavailable("x".into())));
     assert_error(
@@ -651,7 +622,7 @@ fn a_failed_release_is_retried_then_logged() {
     assert_eq!(host.in_stock("S-1"), 100);
     assert!(!host.logged(Level::Error, "releasing"));
 
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     host.release_failures.set(3);
     *host.quote_failure.borrow_mut() = Some(("S-1".into(), QuoteError::Unavailable("x".into())));
     assert_error(
@@ -666,7 +637,7 @@ fn a_failed_release_is_retried_then_logged() {
 #[test]
 fn a_failed_reservation_releases_nothing_and_leaves_no_order() {
     for key in [None, Some("k-1")] {
-        let host = FakeHost::new(1);
+        let host = OrderHost::new(1);
         let reply = post(&host, ALICE, key, items(&[("S-1", 1), ("S-2", 101)]));
         let body = assert_error(&reply, 409, "insufficient_stock");
         assert_eq!(body["sku"], "S-2");
@@ -675,7 +646,7 @@ fn a_failed_reservation_releases_nothing_and_leaves_no_order() {
         assert!(host.claim_calls.borrow().is_empty());
         assert_nothing_held(&host);
     }
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     let reply = post(&host, ALICE, None, items(&[("NOPE", 1)]));
     assert_eq!(assert_error(&reply, 404, "unknown_sku")["sku"], "NOPE");
     assert!(host.release_calls.borrow().is_empty());
@@ -683,7 +654,7 @@ fn a_failed_reservation_releases_nothing_and_leaves_no_order() {
         (StockError::Conflict("used".into()), 409, "conflict"),
         (StockError::Invalid("bad".into()), 400, "invalid_items"),
     ] {
-        let host = FakeHost::new(1);
+        let host = OrderHost::new(1);
         *host.reserve_failure.borrow_mut() = Some(err);
         assert_error(
             &post(&host, ALICE, None, items(&[("S-1", 1)])),
@@ -696,7 +667,7 @@ fn a_failed_reservation_releases_nothing_and_leaves_no_order() {
 
 #[test]
 fn an_unavailable_catalog_is_503_and_released_in_case_it_reserved() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     *host.reserve_failure.borrow_mut() = Some(StockError::Unavailable("timeout".into()));
     let reply = post(&host, ALICE, Some("k"), items(&[("S-1", 1)]));
     assert_error(&reply, 503, "unavailable");
@@ -707,13 +678,13 @@ fn an_unavailable_catalog_is_503_and_released_in_case_it_reserved() {
 
 #[test]
 fn orders_are_visible_to_their_owner_and_admins_only() {
-    let host = FakeHost::new(3);
+    let host = OrderHost::new(3);
     let order = placed(&post(&host, ALICE, None, items(&[("S-1", 1)])));
     let path = format!("/api/orders/{}", order["id"].as_str().unwrap());
     assert_eq!(json_of(&get(&host, ADMIN, &path)), order);
     assert_error(&get(&host, BOB, &path), 404, "not_found");
     // Ids that name no shard touch none.
-    host.sql_log.borrow_mut().clear();
+    let calls = host.shard_calls();
     let hex = "0123456789abcdef0123456789abcdef";
     for bad in [
         "/api/orders/nope".to_string(),
@@ -722,7 +693,7 @@ fn orders_are_visible_to_their_owner_and_admins_only() {
     ] {
         assert_error(&get(&host, ADMIN, &bad), 404, "not_found");
     }
-    assert!(host.sql_log.borrow().is_empty());
+    assert_eq!(host.shard_calls(), calls);
     assert_error(
         &get(&host, ADMIN, &format!("/api/orders/0-{hex}")),
         404,
@@ -732,7 +703,7 @@ fn orders_are_visible_to_their_owner_and_admins_only() {
 
 #[test]
 fn pending_orders_are_not_visible() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     let id = pending_row(&host, "k", &s1(1));
     assert_error(
         &get(&host, ALICE, &format!("/api/orders/{id}")),
@@ -744,10 +715,10 @@ fn pending_orders_are_not_visible() {
 
 #[test]
 fn a_customers_list_is_theirs_newest_first_and_limited() {
-    let host = FakeHost::new(2);
+    let host = OrderHost::new(2);
     let mut ids = Vec::new();
     for qty in 1..=3 {
-        host.now.set(T0 + u64::from(qty) * 1000);
+        host.set_now(START_MS + u64::from(qty) * 1000);
         ids.push(placed(&post(&host, ALICE, None, items(&[("S-1", qty)])))["id"].clone());
     }
     placed(&post(&host, BOB, None, items(&[("S-2", 1)])));
@@ -775,17 +746,17 @@ fn a_customers_list_is_theirs_newest_first_and_limited() {
 
 #[test]
 fn scope_all_is_for_admins_and_gathers_every_shard_at_once() {
-    let host = FakeHost::new(4);
+    let host = OrderHost::new(4);
     let customers: Vec<String> = (0..12).map(|i| format!("c{i}")).collect();
     let mut expected = Vec::new();
     for (i, c) in customers.iter().enumerate() {
-        host.now.set(T0 + (i as u64 % 5) * 1000);
+        host.set_now(START_MS + (i as u64 % 5) * 1000);
         let auth = format!("Bearer tok|{c}|customer|default");
         let order = placed(&post(&host, &auth, None, items(&[("S-1", 1)])));
         let id = order["id"].as_str().unwrap().to_string();
         expected.push((order["created_at"].as_str().unwrap().to_string(), id));
     }
-    let used: std::collections::BTreeSet<u32> = host.all_orders().iter().map(|(s, _)| *s).collect();
+    let used: std::collections::BTreeSet<u32> = host.all_orders().iter().map(|o| o.shard).collect();
     assert!(used.len() > 1, "the orders are spread over shards");
     assert_error(
         &get(&host, ALICE, "/api/orders?scope=all"),
@@ -803,10 +774,10 @@ fn scope_all_is_for_admins_and_gathers_every_shard_at_once() {
         .map(|o| o["id"].clone())
         .collect();
     assert_eq!(got, want);
-    let events = host.events.borrow();
+    let events = host.events.borrow().clone();
     assert_eq!(events.len(), 8);
     assert!(
-        events[..4].iter().all(|e| e.starts_with("start:list:")),
+        events[..4].iter().all(|e| e.starts_with("start:query:")),
         "{events:?}"
     );
     // An admin's own list without scope is the admin's orders only.
@@ -815,15 +786,15 @@ fn scope_all_is_for_admins_and_gathers_every_shard_at_once() {
 
 #[test]
 fn an_unavailable_shard_is_503() {
-    let host = FakeHost::new(2);
-    host.fail_sql(store::LIST_ALL, SqlError::Unavailable("down".into()));
+    let host = OrderHost::new(2);
+    host.shards[1].fail_with(Some(SqlError::Unavailable("down".into())));
     assert_error(
         &get(&host, ADMIN, "/api/orders?scope=all"),
         503,
         "unavailable",
     );
-    let host = FakeHost::new(1);
-    host.fail_sql(store::INSERT_PENDING, SqlError::Unavailable("down".into()));
+    let host = OrderHost::new(1);
+    host.shards[0].fail_with(Some(SqlError::Unavailable("down".into())));
     assert_error(
         &post(&host, ALICE, Some("k"), items(&[("S-1", 1)])),
         503,
@@ -834,7 +805,7 @@ fn an_unavailable_shard_is_503() {
 
 #[test]
 fn the_request_id_is_echoed() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     let reply = send(
         &host,
         "GET",
@@ -847,28 +818,14 @@ fn the_request_id_is_echoed() {
 
 #[test]
 fn a_key_abandoned_by_a_dead_request_is_taken_over() {
-    let host = FakeHost::new(1);
-    host.add_promotion("p1", "S-2", 100, Some(10));
-    let old = pending_row(&host, "k-1", &s1(2));
+    let host = OrderHost::new(1);
     // The dead request had reserved stock and claimed units under its id.
-    block_on(async {
-        use crate::ports::{ClaimLine, Quotes, Stock};
-        host.reserve(&old, &s1(2)).await.unwrap();
-        let line = ClaimLine {
-            promotion_id: "p1".into(),
-            units: 3,
-        };
-        host.claim(&old, &[line]).await.unwrap();
-    });
-    assert_eq!(
-        (host.in_stock("S-1"), host.promotion_left("p1")),
-        (98, Some(7))
-    );
-    host.now.set(T0 + 61_000);
+    let old = dead_request(&host, "k-1");
+    host.set_now(START_MS + 61_000);
     let reply = post(&host, ALICE, Some("k-1"), items(&[("S-1", 2)]));
     let order = placed(&reply);
     assert_ne!(order["id"], old.as_str());
-    assert_eq!(host.sleeps.get(), 0, "no waiting for the dead");
+    assert_eq!(host.slept().len(), 0, "no waiting for the dead");
     assert!(host.release_calls.borrow().contains(&old));
     assert!(host.unclaim_calls.borrow().contains(&old));
     assert_eq!(
@@ -877,12 +834,12 @@ fn a_key_abandoned_by_a_dead_request_is_taken_over() {
     );
     let rows = host.all_orders();
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].1.id, order["id"].as_str().unwrap());
+    assert_eq!(rows[0].id, order["id"].as_str().unwrap());
     assert!(host.logged(Level::Warn, "abandoned pending order taken over"));
     // Still pending after 60 s but younger than that: waited for, not taken.
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     pending_row(&host, "k-1", &s1(2));
-    host.now.set(T0 + 49_000);
+    host.set_now(START_MS + 49_000);
     let reply = post(&host, ALICE, Some("k-1"), items(&[("S-1", 2)]));
     assert_error(&reply, 409, "idempotency_in_progress");
     assert!(host.release_calls.borrow().is_empty());

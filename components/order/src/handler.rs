@@ -2,7 +2,7 @@
 //! headers the service reads, and dispatch. Bad input never panics and
 //! never is a 500.
 
-use crate::errors::ApiError;
+use crate::errors::{ApiError, OrderError};
 use crate::ports::Host;
 use crate::routes::{self, Route};
 use crate::{auth, cancel, items, orders, place};
@@ -10,28 +10,15 @@ use sluice_kit::body::{BodySource, MAX_BODY_BYTES, read_limited};
 use sluice_kit::http::{header, is_visible_ascii, split_target};
 use sluice_kit::reply::Reply;
 
-/// A request as the glue hands it over.
-pub struct Request<B> {
-    /// The method name, e.g. `"POST"`.
-    pub method: String,
-    /// Path and query, e.g. `/api/orders?limit=5`.
-    pub path: String,
-    /// Header names and raw values, in order.
-    pub headers: Vec<(String, Vec<u8>)>,
-    /// The body, read only by `POST`.
-    pub body: B,
-}
+pub use sluice_kit::http::Request;
 
-/// The longest `x-request-id` echoed and the longest `Idempotency-Key`.
+/// The longest `Idempotency-Key`.
 const MAX_ID_CHARS: usize = 128;
 
 /// Handles one request.
 pub async fn handle(host: &impl Host, mut req: Request<impl BodySource>) -> Reply {
     let reply = dispatch(host, &mut req).await.unwrap_or_else(Reply::from);
-    match header(&req.headers, "x-request-id") {
-        Some(id) if is_visible_ascii(id, MAX_ID_CHARS) => reply.with_header("x-request-id", id),
-        _ => reply,
-    }
+    reply.with_request_id(&req.headers)
 }
 
 async fn dispatch(host: &impl Host, req: &mut Request<impl BodySource>) -> Result<Reply, ApiError> {
@@ -60,6 +47,6 @@ fn idempotency_key(headers: &[(String, Vec<u8>)]) -> Result<Option<&str>, ApiErr
     match header(headers, "idempotency-key") {
         Some(key) if is_visible_ascii(key, MAX_ID_CHARS) => Ok(Some(key)),
         None if !present => Ok(None),
-        _ => Err(ApiError::InvalidIdempotencyKey),
+        _ => Err(ApiError::Service(OrderError::InvalidIdempotencyKey)),
     }
 }

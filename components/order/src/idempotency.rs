@@ -17,7 +17,7 @@
 //! housekeeping would, [`crate::settle`]) instead of refusing the key until
 //! housekeeping gets to it.
 
-use crate::errors::ApiError;
+use crate::errors::{ApiError, OrderError};
 use crate::failure;
 use crate::ports::{Host, SqlError};
 use crate::settings;
@@ -79,7 +79,7 @@ async fn wait_for_holder(
             return Ok(Taken::Released);
         };
         if row.items_hash != new.items_hash {
-            return Err(ApiError::IdempotencyKeyReused);
+            return Err(ApiError::Service(OrderError::IdempotencyKeyReused));
         }
         let age = now_ms(host).saturating_sub(row.created_at);
         match row.status {
@@ -95,7 +95,7 @@ async fn wait_for_holder(
             _ => {}
         }
     }
-    Err(ApiError::IdempotencyInProgress)
+    Err(ApiError::Service(OrderError::IdempotencyInProgress))
 }
 
 fn now_ms(host: &impl Host) -> i64 {

@@ -11,7 +11,7 @@
 //! order, which is the order of the stored order's items and of the stock
 //! reservation.
 
-use crate::errors::ApiError;
+use crate::errors::{ApiError, OrderError};
 use crate::ports::Line;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -39,7 +39,7 @@ struct Item {
 pub fn parse(body: &[u8]) -> Result<Vec<Line>, ApiError> {
     let body: Body =
         serde_json::from_slice(body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
-    let invalid = |why: String| Err(ApiError::InvalidItems(why));
+    let invalid = |why: String| Err(ApiError::Service(OrderError::InvalidItems(why)));
     if body.items.is_empty() {
         return invalid("an order needs at least one item".into());
     }

@@ -15,8 +15,10 @@
 //! request died half-way ([`settle`]) and finishes interrupted cancels.
 //!
 //! The logic is plain Rust over the traits in [`ports`], unit tested
-//! natively against an in-memory fake host; the `component` module (wasm
-//! only) binds those traits to the WIT imports.
+//! natively on the kit's test host: its real SQL on in-memory SQLite
+//! shards built by its own migrations, with fakes of catalog and pricing;
+//! the `component` module (wasm only) binds those traits to the WIT
+//! imports.
 
 pub mod auth;
 pub mod cancel;
@@ -45,8 +47,6 @@ pub mod wire;
 #[cfg(target_arch = "wasm32")]
 mod component;
 
-#[cfg(test)]
-mod fake_tables;
 #[cfg(test)]
 mod flow_tests;
 #[cfg(test)]

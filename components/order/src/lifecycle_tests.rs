@@ -1,33 +1,34 @@
-//! Tests of an order's life after its pending row is written, against the
-//! in-memory fake host: confirming the stock hold, what a failed or
-//! abandoned order gives back (and who gives it back), housekeeping, and
-//! cancels, through `handler::handle` and `housekeeping::run`.
+//! Tests of an order's life after its pending row is written, on the test
+//! host (SQLite shards, fakes of catalog and pricing): confirming the stock
+//! hold, what a failed or abandoned order gives back (and who gives it
+//! back), housekeeping, and cancels, through `handler::handle` and
+//! `housekeeping::run`.
 
 use crate::flow_tests::{
-    ADMIN, ALICE, BOB, assert_error, assert_nothing_held, get, items, json_of, pending_row, placed,
-    post, s1, send,
+    ADMIN, ALICE, BOB, assert_error, assert_nothing_held, dead_request, get, items, json_of,
+    pending_row, placed, post, s1, send,
 };
-use crate::handler::{Request, handle};
+use crate::handler::handle;
 use crate::lifecycle;
-use crate::ports::{ClaimLine, Level, QuoteError, Quotes, SqlError, Stock, StockError, Value};
+use crate::ports::{Level, QuoteError, SqlError, Stock, StockError, Value};
 use crate::settle::{self, Settled};
 use crate::shard;
-use crate::testing::{FakeHost, Hold, T0};
+use crate::testing::{Hold, OrderHost};
 use crate::{housekeeping, store};
 use futures::executor::block_on;
 use serde_json::{Value as Json, json};
-use sluice_kit::body::Chunks;
 use sluice_kit::reply::Reply;
+use sluice_kit::testing::{START_MS, request};
 use sluice_kit::times::rfc3339_millis;
 
 const MINUTE: u64 = 60_000;
 
-fn cancel(host: &FakeHost, auth: &str, id: &str) -> Reply {
+fn cancel(host: &OrderHost, auth: &str, id: &str) -> Reply {
     let path = format!("/api/orders/{id}/cancel");
     send(host, "POST", &path, &[("authorization", auth)], b"")
 }
 
-fn housekeep(host: &FakeHost) -> Result<u32, String> {
+fn housekeep(host: &OrderHost) -> Result<u32, String> {
     block_on(housekeeping::run(host))
 }
 
@@ -35,13 +36,13 @@ fn id_of(order: &Json) -> String {
     order["id"].as_str().unwrap().to_string()
 }
 
-fn status_of(host: &FakeHost, id: &str) -> Option<String> {
+fn status_of(host: &OrderHost, id: &str) -> Option<String> {
     host.order_row(id).map(|o| o.status)
 }
 
 /// Alice's order of 2 x S-1, priced by the capped promotion
 /// `p1` (10 units left), placed at the fake clock's now.
-fn promoted_order(host: &FakeHost) -> String {
+fn promoted_order(host: &OrderHost) -> String {
     host.add_promotion("p1", "S-1", 500, Some(10));
     let order = placed(&post(host, ALICE, None, items(&[("S-1", 2)])));
     assert_eq!(
@@ -51,30 +52,10 @@ fn promoted_order(host: &FakeHost) -> String {
     id_of(&order)
 }
 
-/// What a request that died after reserving and claiming leaves: a
-/// pending row (key `k-dead`) and a hold of 2 x S-1 and 3 units of `p1`.
-fn dead_request(host: &FakeHost) -> String {
-    host.add_promotion("p1", "S-2", 100, Some(10));
-    let id = pending_row(host, "k-dead", &s1(2));
-    block_on(async {
-        host.reserve(&id, &s1(2)).await.unwrap();
-        let line = ClaimLine {
-            promotion_id: "p1".into(),
-            units: 3,
-        };
-        host.claim(&id, &[line]).await.unwrap();
-    });
-    assert_eq!(
-        (host.in_stock("S-1"), host.promotion_left("p1")),
-        (98, Some(7))
-    );
-    id
-}
-
 #[test]
 fn a_placed_order_confirms_its_hold() {
     for key in [None, Some("k-1")] {
-        let host = FakeHost::new(2);
+        let host = OrderHost::new(2);
         let id = id_of(&placed(&post(&host, ALICE, key, items(&[("S-1", 1)]))));
         assert_eq!(*host.confirm_calls.borrow(), [id.as_str()]);
         assert_eq!(host.hold(&id), Some(Hold::Confirmed));
@@ -89,7 +70,7 @@ fn a_placed_order_confirms_its_hold() {
         );
     }
     // Orders without a key all have a NULL key: they never collide.
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     for _ in 0..3 {
         placed(&post(&host, ALICE, None, items(&[("S-1", 1)])));
     }
@@ -98,8 +79,8 @@ fn a_placed_order_confirms_its_hold() {
 
 #[test]
 fn every_order_writes_its_pending_row_before_reserving() {
-    let host = FakeHost::new(1);
-    host.fail_sql(store::INSERT_PENDING, SqlError::Unavailable("down".into()));
+    let host = OrderHost::new(1);
+    host.shards[0].fail_with(Some(SqlError::Unavailable("down".into())));
     let reply = post(&host, ALICE, None, items(&[("S-1", 1)]));
     assert_error(&reply, 503, "unavailable");
     assert!(host.reserve_calls.borrow().is_empty());
@@ -109,7 +90,7 @@ fn every_order_writes_its_pending_row_before_reserving() {
 #[test]
 fn an_expired_hold_is_503_and_everything_is_given_back() {
     for key in [None, Some("k-1")] {
-        let host = FakeHost::new(1);
+        let host = OrderHost::new(1);
         host.add_promotion("p1", "S-1", 500, Some(10));
         // The hold expires while the order is being placed.
         *host.on_confirm.borrow_mut() = Some(Box::new(|host, id| host.expire_hold(id)));
@@ -138,7 +119,7 @@ fn an_expired_hold_is_503_and_everything_is_given_back() {
 
 #[test]
 fn an_unavailable_confirm_is_503_and_released() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     *host.confirm_failure.borrow_mut() = Some(StockError::Unavailable("timeout".into()));
     let reply = post(&host, ALICE, Some("k"), items(&[("S-1", 1)]));
     assert_error(&reply, 503, "unavailable");
@@ -149,7 +130,7 @@ fn an_unavailable_confirm_is_503_and_released() {
 #[test]
 fn an_abort_that_cannot_give_back_keeps_the_pending_row_for_housekeeping() {
     // The release fails on every try.
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     host.release_failures.set(3);
     *host.quote_failure.borrow_mut() = Some(("S-1".into(), QuoteError::Unavailable("x".into())));
     let reply = post(&host, ALICE, None, items(&[("S-1", 1)]));
@@ -162,22 +143,23 @@ fn an_abort_that_cannot_give_back_keeps_the_pending_row_for_housekeeping() {
     assert_eq!(housekeep(&host), Ok(0));
     assert_eq!(status_of(&host, &id).as_deref(), Some("pending"));
     // Past abandoned_after_ms, housekeeping settles it.
-    host.now.set(T0 + MINUTE + 1);
+    host.set_now(START_MS + MINUTE + 1);
     assert_eq!(housekeep(&host), Ok(1));
     assert_nothing_held(&host);
 
     // The unclaim fails: the row stays too.
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     host.add_promotion("p1", "S-1", 500, Some(10));
     host.unclaim_failures.set(1);
-    host.fail_sql(store::INSERT_ITEM, SqlError::Other("disk full".into()));
+    host.fail_next_batch(0, SqlError::Other("disk full".into()));
     let reply = post(&host, ALICE, Some("k-1"), items(&[("S-1", 1)]));
     assert_error(&reply, 500, "internal");
+    host.shards[0].fail_with(None);
     let id = host.reserve_calls.borrow()[0].clone();
     assert_eq!(status_of(&host, &id).as_deref(), Some("pending"));
     assert_eq!(host.in_stock("S-1"), 100, "the stock was released");
     assert_eq!(host.promotion_left("p1"), Some(9), "the units were not");
-    host.now.set(T0 + MINUTE + 1);
+    host.set_now(START_MS + MINUTE + 1);
     assert_eq!(housekeep(&host), Ok(1));
     assert_eq!(host.promotion_left("p1"), Some(10));
     assert_nothing_held(&host);
@@ -185,12 +167,12 @@ fn an_abort_that_cannot_give_back_keeps_the_pending_row_for_housekeeping() {
 
 #[test]
 fn housekeeping_settles_a_stale_pending_order_once() {
-    let host = FakeHost::new(1);
-    let id = dead_request(&host);
-    host.now.set(T0 + 30_000);
+    let host = OrderHost::new(1);
+    let id = dead_request(&host, "k-dead");
+    host.set_now(START_MS + 30_000);
     assert_eq!(housekeep(&host), Ok(0), "still young");
     assert!(host.release_calls.borrow().is_empty());
-    host.now.set(T0 + MINUTE + 1);
+    host.set_now(START_MS + MINUTE + 1);
     assert_eq!(housekeep(&host), Ok(1));
     assert_eq!(*host.release_calls.borrow(), [id.as_str()]);
     assert_eq!(*host.unclaim_calls.borrow(), [id.as_str()]);
@@ -211,9 +193,9 @@ fn housekeeping_settles_a_stale_pending_order_once() {
 
 #[test]
 fn a_settle_that_cannot_give_back_stays_failing_for_the_next_round() {
-    let host = FakeHost::new(1);
-    let id = dead_request(&host);
-    host.now.set(T0 + MINUTE + 1);
+    let host = OrderHost::new(1);
+    let id = dead_request(&host, "k-dead");
+    host.set_now(START_MS + MINUTE + 1);
     host.release_failures.set(3);
     let round = housekeep(&host);
     assert!(
@@ -233,37 +215,33 @@ fn a_settle_that_cannot_give_back_stays_failing_for_the_next_round() {
 
 #[test]
 fn the_abandoned_after_setting_is_used_by_housekeeping_and_takeovers() {
-    let host = FakeHost::new(1);
-    host.settings
-        .borrow_mut()
-        .insert("abandoned_after_ms".into(), "5000".into());
-    let id = dead_request(&host);
-    host.now.set(T0 + 4_000);
+    let host = OrderHost::new(1);
+    host.set("abandoned_after_ms", "5000");
+    let id = dead_request(&host, "k-dead");
+    host.set_now(START_MS + 4_000);
     assert_eq!(housekeep(&host), Ok(0));
-    host.now.set(T0 + 5_001);
+    host.set_now(START_MS + 5_001);
     assert_eq!(housekeep(&host), Ok(1));
     assert_eq!(host.order_row(&id), None);
     // A request with the key of an order pending for over 5 s takes it over.
     let old = pending_row(&host, "k-2", &s1(1));
-    host.now.set(T0 + 6_000);
+    host.set_now(START_MS + 6_000);
     let order = placed(&post(&host, ALICE, Some("k-2"), items(&[("S-1", 1)])));
     assert_ne!(id_of(&order), old);
-    assert_eq!(host.sleeps.get(), 0);
+    assert_eq!(host.slept().len(), 0);
     assert!(host.release_calls.borrow().contains(&old));
     // Unusable values mean the default (60 s).
-    host.settings
-        .borrow_mut()
-        .insert("abandoned_after_ms".into(), "500".into());
+    host.set("abandoned_after_ms", "500");
     pending_row(&host, "k-3", &s1(1));
-    host.now.set(T0 + 50_000);
+    host.set_now(START_MS + 50_000);
     assert_eq!(housekeep(&host), Ok(0));
 }
 
 #[test]
 fn settling_never_touches_a_placed_order() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     let id = promoted_order(&host);
-    host.now.set(T0 + 24 * 60 * MINUTE);
+    host.set_now(START_MS + 24 * 60 * MINUTE);
     assert_eq!(
         block_on(settle::settle(&host, 0, &id)),
         Ok(Settled::Untouched)
@@ -293,12 +271,12 @@ fn settling_never_touches_a_placed_order() {
 
 #[test]
 fn a_placer_whose_row_was_settled_fails_and_the_settler_gives_back() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     host.add_promotion("p1", "S-1", 500, Some(10));
     // A settler turns the pending row failing while the placer confirms
     // its hold: the settler won the row.
     *host.on_confirm.borrow_mut() = Some(Box::new(|host, id| {
-        host.execute_now(0, lifecycle::MARK_FAILING, vec![Value::from(id)]);
+        host.shards[0].exec(lifecycle::MARK_FAILING, &[id.into()]);
     }));
     let reply = post(&host, ALICE, Some("k-1"), items(&[("S-1", 2)]));
     assert_error(&reply, 503, "hold_expired");
@@ -326,13 +304,13 @@ fn a_placer_whose_row_was_settled_fails_and_the_settler_gives_back() {
 
 #[test]
 fn a_request_finding_its_key_on_a_failing_order_settles_it_and_places_its_own() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     let old = pending_row(&host, "k-1", &s1(2));
     block_on(host.reserve(&old, &s1(2))).unwrap();
-    host.execute_now(0, lifecycle::MARK_FAILING, vec![Value::from(old.as_str())]);
+    host.shards[0].exec(lifecycle::MARK_FAILING, &[old.as_str().into()]);
     let order = placed(&post(&host, ALICE, Some("k-1"), items(&[("S-1", 2)])));
     assert_ne!(id_of(&order), old);
-    assert_eq!(host.sleeps.get(), 0);
+    assert_eq!(host.slept().len(), 0);
     assert_eq!(host.order_row(&old), None);
     assert_eq!(
         host.in_stock("S-1"),
@@ -343,7 +321,7 @@ fn a_request_finding_its_key_on_a_failing_order_settles_it_and_places_its_own() 
 
 #[test]
 fn a_shard_that_fails_does_not_stop_the_others() {
-    let host = FakeHost::new(2);
+    let host = OrderHost::new(2);
     let on_0 = (0..)
         .map(|i| format!("c{i}"))
         .find(|c| shard::shard_of(c, 2) == 0);
@@ -353,23 +331,22 @@ fn a_shard_that_fails_does_not_stop_the_others() {
     let mut ids = Vec::new();
     for (customer, shard) in [(on_0.unwrap(), 0u32), (on_1.unwrap(), 1)] {
         let id = shard::new_order_id(shard).unwrap();
-        host.execute_now(
-            shard,
+        host.shards[shard as usize].exec(
             store::INSERT_PENDING,
-            vec![
+            &[
                 id.as_str().into(),
                 customer.as_str().into(),
                 "default".into(),
                 Value::Null,
                 "h".into(),
-                (T0 as i64).into(),
+                (START_MS as i64).into(),
             ],
         );
         block_on(host.reserve(&id, &s1(1))).unwrap();
         ids.push(id);
     }
-    host.now.set(T0 + MINUTE + 1);
-    host.down_shards.borrow_mut().insert(1);
+    host.set_now(START_MS + MINUTE + 1);
+    host.shards[1].fail_with(Some(SqlError::Unavailable("down".into())));
     let round = housekeep(&host);
     assert!(
         round
@@ -379,13 +356,13 @@ fn a_shard_that_fails_does_not_stop_the_others() {
     );
     assert_eq!(host.order_row(&ids[0]), None, "shard 0 was settled");
     assert_eq!(status_of(&host, &ids[1]).as_deref(), Some("pending"));
-    host.down_shards.borrow_mut().clear();
+    host.shards[1].fail_with(None);
     assert_eq!(housekeep(&host), Ok(1));
     assert_nothing_held(&host);
 }
 
 /// A cancel that must succeed; its reply.
-fn cancel_ok(host: &FakeHost, auth: &str, id: &str) -> Reply {
+fn cancel_ok(host: &OrderHost, auth: &str, id: &str) -> Reply {
     let reply = cancel(host, auth, id);
     assert_eq!(reply.status, 200, "{}", json_of(&reply));
     reply
@@ -393,14 +370,14 @@ fn cancel_ok(host: &FakeHost, auth: &str, id: &str) -> Reply {
 
 #[test]
 fn the_owner_cancels_within_the_window_and_everything_comes_back_once() {
-    let host = FakeHost::new(2);
+    let host = OrderHost::new(2);
     let id = promoted_order(&host);
     let placed_json = json_of(&get(&host, ALICE, &format!("/api/orders/{id}")));
-    host.now.set(T0 + 10 * MINUTE);
+    host.set_now(START_MS + 10 * MINUTE);
     let reply = cancel(&host, ALICE, &id);
     let order = json_of(&reply);
     assert_eq!(reply.status, 200, "{order}");
-    let when = rfc3339_millis((T0 + 10 * MINUTE) as i64);
+    let when = rfc3339_millis((START_MS + 10 * MINUTE) as i64);
     assert_eq!(order["status"], "cancelled");
     assert_eq!(order["cancelled_at"], when.as_str());
     let mut expected = placed_json.clone();
@@ -438,7 +415,7 @@ fn the_owner_cancels_within_the_window_and_everything_comes_back_once() {
 
 #[test]
 fn a_replayed_key_shows_the_order_cancelled() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     let id = id_of(&placed(&post(
         &host,
         ALICE,
@@ -459,29 +436,26 @@ fn a_replayed_key_shows_the_order_cancelled() {
 
 #[test]
 fn only_the_owner_within_30_minutes_or_an_admin_may_cancel() {
-    let host = FakeHost::new(3);
+    let host = OrderHost::new(3);
     let id = promoted_order(&host);
     // Another customer: as if the order did not exist.
     assert_error(&cancel(&host, BOB, &id), 404, "not_found");
     let hex = "0123456789abcdef0123456789abcdef";
-    host.sql_log.borrow_mut().clear();
+    let calls = host.shard_calls();
     for bad in ["nope".to_string(), format!("3-{hex}"), format!("1-{hex}x")] {
         assert_error(&cancel(&host, ALICE, &bad), 404, "not_found");
     }
-    assert!(
-        host.sql_log.borrow().is_empty(),
-        "ids naming no shard touch none"
-    );
+    assert_eq!(host.shard_calls(), calls, "ids naming no shard touch none");
     assert_error(&cancel(&host, ALICE, &format!("0-{hex}")), 404, "not_found");
     // Exactly at the end of the window: still allowed (checked on a second
     // order); just past it: 409.
-    host.now.set(T0 + 30 * MINUTE + 1);
+    host.set_now(START_MS + 30 * MINUTE + 1);
     let body = assert_error(&cancel(&host, ALICE, &id), 409, "cancel_window_closed");
     assert!(body["message"].as_str().unwrap().contains("30 minutes"));
     assert!(host.release_calls.borrow().is_empty());
     assert_eq!(status_of(&host, &id).as_deref(), Some("confirmed"));
     // An admin may cancel any order at any time.
-    host.now.set(T0 + 24 * 60 * MINUTE);
+    host.set_now(START_MS + 24 * 60 * MINUTE);
     let order = json_of(&cancel_ok(&host, ADMIN, &id));
     assert_eq!(order["status"], "cancelled");
     assert_eq!(
@@ -489,22 +463,22 @@ fn only_the_owner_within_30_minutes_or_an_admin_may_cancel() {
         (100, Some(10))
     );
 
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     let id = id_of(&placed(&post(&host, ALICE, None, items(&[("S-2", 1)]))));
-    host.now.set(T0 + 30 * MINUTE);
+    host.set_now(START_MS + 30 * MINUTE);
     cancel_ok(&host, ALICE, &id);
 }
 
 #[test]
 fn orders_that_were_never_placed_cannot_be_cancelled() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     let id = pending_row(&host, "k", &s1(1));
     let body = assert_error(&cancel(&host, ALICE, &id), 409, "invalid_transition");
     assert_eq!(
         body["message"],
         format!("order {id} is pending; a pending order cannot be cancelled")
     );
-    host.execute_now(0, lifecycle::MARK_FAILING, vec![Value::from(id.as_str())]);
+    host.shards[0].exec(lifecycle::MARK_FAILING, &[id.as_str().into()]);
     let body = assert_error(&cancel(&host, ALICE, &id), 409, "invalid_transition");
     assert_eq!(body["status"], "failing");
     assert_error(&cancel(&host, BOB, &id), 404, "not_found");
@@ -522,7 +496,7 @@ fn orders_that_were_never_placed_cannot_be_cancelled() {
 
 #[test]
 fn a_cancel_that_cannot_give_back_is_503_and_housekeeping_finishes_it() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     let id = promoted_order(&host);
     host.release_failures.set(3);
     let reply = cancel(&host, ALICE, &id);
@@ -531,12 +505,15 @@ fn a_cancel_that_cannot_give_back_is_503_and_housekeeping_finishes_it() {
     assert_eq!(status_of(&host, &id).as_deref(), Some("cancelling"));
     let order = json_of(&get(&host, ALICE, &format!("/api/orders/{id}")));
     assert_eq!(order["status"], "cancelling");
-    assert_eq!(order["cancelled_at"], rfc3339_millis(T0 as i64).as_str());
+    assert_eq!(
+        order["cancelled_at"],
+        rfc3339_millis(START_MS as i64).as_str()
+    );
     assert_eq!(host.in_stock("S-1"), 98);
     // Left to the request for 10 s, then housekeeping finishes it.
-    host.now.set(T0 + 9_000);
+    host.set_now(START_MS + 9_000);
     assert_eq!(housekeep(&host), Ok(0));
-    host.now.set(T0 + 10_001);
+    host.set_now(START_MS + 10_001);
     assert_eq!(housekeep(&host), Ok(1));
     assert_eq!(status_of(&host, &id).as_deref(), Some("cancelled"));
     assert_eq!(
@@ -551,18 +528,18 @@ fn a_cancel_that_cannot_give_back_is_503_and_housekeeping_finishes_it() {
 
 #[test]
 fn a_retried_cancel_finishes_a_decided_one_even_past_the_window() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     let id = promoted_order(&host);
-    host.now.set(T0 + 29 * MINUTE);
+    host.set_now(START_MS + 29 * MINUTE);
     host.unclaim_failures.set(1);
     assert_error(&cancel(&host, ALICE, &id), 503, "unavailable");
     assert_eq!(status_of(&host, &id).as_deref(), Some("cancelling"));
-    host.now.set(T0 + 31 * MINUTE);
+    host.set_now(START_MS + 31 * MINUTE);
     let order = json_of(&cancel_ok(&host, ALICE, &id));
     assert_eq!(order["status"], "cancelled");
     assert_eq!(
         order["cancelled_at"],
-        rfc3339_millis((T0 + 29 * MINUTE) as i64).as_str()
+        rfc3339_millis((START_MS + 29 * MINUTE) as i64).as_str()
     );
     assert_eq!(
         (host.in_stock("S-1"), host.promotion_left("p1")),
@@ -570,23 +547,21 @@ fn a_retried_cancel_finishes_a_decided_one_even_past_the_window() {
     );
 }
 
-fn cancel_request(auth: &str, id: &str) -> Request<Chunks> {
-    Request {
-        method: "POST".into(),
-        path: format!("/api/orders/{id}/cancel"),
-        headers: vec![("authorization".into(), auth.as_bytes().to_vec())],
-        body: Chunks::new(Vec::new(), 1000),
-    }
-}
-
 #[test]
 fn concurrent_cancels_give_back_exactly_once() {
-    let host = FakeHost::new(1);
+    let host = OrderHost::new(1);
     let id = promoted_order(&host);
+    let path = format!("/api/orders/{id}/cancel");
+    let cancel_as = |auth| {
+        handle(
+            &host,
+            request("POST", &path, &[("authorization", auth)], b""),
+        )
+    };
     let replies = block_on(futures::future::join_all([
-        handle(&host, cancel_request(ALICE, &id)),
-        handle(&host, cancel_request(ADMIN, &id)),
-        handle(&host, cancel_request(ALICE, &id)),
+        cancel_as(ALICE),
+        cancel_as(ADMIN),
+        cancel_as(ALICE),
     ]));
     let statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
     assert!(statuses.contains(&200), "{statuses:?}");

@@ -4,21 +4,7 @@
 //! cannot index TEXT without a prefix length); money and times (ms since
 //! the Unix epoch) are BIGINT.
 
-/// The SQL engines behind a shard (`sql.dialect`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Sqlite,
-    Postgres,
-    Mysql,
-}
-
-/// One migration (`schema.migration`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Migration {
-    pub version: u32,
-    pub name: String,
-    pub statements: Vec<String>,
-}
+pub use sluice_kit::sql::{Dialect, Migration};
 
 /// Orders, `pending` while being placed, then `confirmed` (the statuses
 /// are in `status`). NULL idempotency keys never collide (on all three
@@ -58,12 +44,7 @@ const ORDERS_BY_STATUS: &str = "CREATE INDEX orders_by_status ON orders (status,
 
 /// All migrations for `dialect`, in version order.
 pub fn migrations(dialect: Dialect) -> Vec<Migration> {
-    // MySQL/MariaDB: InnoDB for transactions, utf8mb4 with a binary
-    // collation so keys compare by bytes as on the other engines.
-    let suffix = match dialect {
-        Dialect::Mysql => " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
-        Dialect::Sqlite | Dialect::Postgres => "",
-    };
+    let suffix = dialect.table_options();
     vec![
         Migration {
             version: 1,

@@ -4,7 +4,7 @@
 //! cancelled), never pending or failing ones, which were never placed.
 
 use crate::auth;
-use crate::errors::ApiError;
+use crate::errors::{ApiError, OrderError};
 use crate::failure;
 use crate::ports::{Claims, Host};
 use crate::shard;
@@ -43,7 +43,7 @@ pub async fn list(host: &impl Host, caller: &Claims, query: &str) -> Result<Repl
     let all = match query_param(query, "scope").as_deref() {
         None => false,
         Some("all") => true,
-        Some(_) => return Err(ApiError::InvalidScope),
+        Some(_) => return Err(ApiError::Service(OrderError::InvalidScope)),
     };
     let what = "listing orders";
     let orders = if all {
@@ -73,11 +73,11 @@ fn limit(raw: Option<&str>) -> Result<u32, ApiError> {
         return Ok(DEFAULT_LIMIT);
     };
     if raw.is_empty() || raw.len() > 3 || !raw.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::InvalidLimit);
+        return Err(ApiError::Service(OrderError::InvalidLimit));
     }
     match raw.parse::<u32>() {
         Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        _ => Err(ApiError::InvalidLimit),
+        _ => Err(ApiError::Service(OrderError::InvalidLimit)),
     }
 }
 
@@ -101,7 +101,11 @@ mod tests {
         for bad in [
             "", "0", "201", "-1", "+5", "1.5", "abc", "1000", " 5", "\u{FFFD}",
         ] {
-            assert_eq!(limit(Some(bad)), Err(ApiError::InvalidLimit), "{bad:?}");
+            assert_eq!(
+                limit(Some(bad)),
+                Err(ApiError::Service(OrderError::InvalidLimit)),
+                "{bad:?}"
+            );
         }
     }
 

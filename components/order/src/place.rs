@@ -20,7 +20,7 @@
 //!
 //! Whatever fails gives back what was taken ([`Saga::abort`]).
 
-use crate::errors::ApiError;
+use crate::errors::{ApiError, OrderError};
 use crate::failure;
 use crate::idempotency::{self, Taken};
 use crate::ports::{Claims, Host, Level, Line, Price, QuoteError, SqlError, StockError};
@@ -87,7 +87,7 @@ pub async fn place(
             Err(e) => Err(saga.abort(e).await),
         };
     }
-    Err(ApiError::IdempotencyInProgress)
+    Err(ApiError::Service(OrderError::IdempotencyInProgress))
 }
 
 /// Settles the abandoned pending order `old` that holds our key, so the
@@ -194,7 +194,7 @@ async fn run<H: Host>(
                 "pending order settled before it was written",
                 &[("order", id)],
             );
-            Err(ApiError::HoldExpired)
+            Err(ApiError::Service(OrderError::HoldExpired))
         }
         Err(e) => {
             // Any other error came from inside the transaction, which the
@@ -218,7 +218,7 @@ async fn confirm_hold(host: &impl Host, id: &str) -> Result<(), ApiError> {
                 "stock hold expired before the order was written",
                 &[("order", id), ("error", &why)],
             );
-            Err(ApiError::HoldExpired)
+            Err(ApiError::Service(OrderError::HoldExpired))
         }
         Err(StockError::Unavailable(why)) => Err(failure::unavailable(host, what, &why)),
         Err(e) => Err(failure::internal(host, what, &format!("{e:?}"))),
@@ -253,27 +253,27 @@ pub(crate) fn currency(prices: &[Price]) -> Result<&str, ApiError> {
     if prices.iter().all(|p| p.currency == first) {
         Ok(first)
     } else {
-        Err(ApiError::MixedCurrency)
+        Err(ApiError::Service(OrderError::MixedCurrency))
     }
 }
 
 fn stock_error(host: &impl Host, e: StockError) -> ApiError {
     match e {
-        StockError::UnknownSku(sku) => ApiError::UnknownSku(sku),
-        StockError::Insufficient(sku) => ApiError::InsufficientStock(sku),
-        StockError::Invalid(why) => ApiError::InvalidItems(why),
-        StockError::Conflict(why) => ApiError::Conflict(why),
+        StockError::UnknownSku(sku) => ApiError::Service(OrderError::UnknownSku(sku)),
+        StockError::Insufficient(sku) => ApiError::Service(OrderError::InsufficientStock(sku)),
+        StockError::Invalid(why) => ApiError::Service(OrderError::InvalidItems(why)),
+        StockError::Conflict(why) => ApiError::Service(OrderError::Conflict(why)),
         StockError::Unavailable(why) => failure::unavailable(host, "reserving stock", &why),
     }
 }
 
 pub(crate) fn quote_error(host: &impl Host, e: QuoteError) -> ApiError {
     match e {
-        QuoteError::UnknownSku(sku) => ApiError::UnknownSku(sku),
-        QuoteError::InvalidTenant(tenant) => ApiError::InvalidTenant(tenant),
-        QuoteError::InvalidQuantity(qty) => {
-            ApiError::InvalidItems(format!("qty {qty} cannot be priced"))
-        }
+        QuoteError::UnknownSku(sku) => ApiError::Service(OrderError::UnknownSku(sku)),
+        QuoteError::InvalidTenant(tenant) => ApiError::Service(OrderError::InvalidTenant(tenant)),
+        QuoteError::InvalidQuantity(qty) => ApiError::Service(OrderError::InvalidItems(format!(
+            "qty {qty} cannot be priced"
+        ))),
         QuoteError::Unavailable(why) => failure::unavailable(host, "quoting", &why),
     }
 }

@@ -1,11 +1,12 @@
-//! What the service needs from its host, as plain Rust: mirrors of the WIT
-//! imports (`shards`, `stock`, `quote`, `token`, `clock`, `log`, `config`
-//! and the WASI monotonic clock's `wait-for`) that the wasm glue implements with the real
-//! imports and tests implement with an in-memory fake.
+//! What the service needs from its host, as plain Rust: the kit's shared
+//! ports (`token`, `clock`, `log`, `config` and the WASI monotonic clock's
+//! `wait-for`) and order's own links, mirrors of the WIT imports `shards`
+//! (its numbered databases), `stock` (catalog) and `quote` (pricing). The
+//! wasm glue implements them with the real imports; tests with SQLite
+//! shards and fakes of the other services (`testing`).
 #![allow(async_fn_in_trait)] // single-threaded wasm: no `Send` bound wanted
 
-pub use sluice_kit::sql::{Rows, SqlError, Statement, Value};
-pub use sluice_kit::token::{Claims, TokenError};
+pub use sluice_kit::ports::*;
 
 /// SQL on numbered shards (`shards`); `shard` is `0..count()`.
 pub trait Shards {
@@ -19,22 +20,7 @@ pub trait Shards {
     async fn batch(&self, shard: u32, statements: Vec<Statement>) -> Result<Vec<u64>, SqlError>;
 }
 
-/// One line of a reservation (`stock.line`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Line {
-    pub sku: String,
-    pub qty: u32,
-}
-
-/// Why stock could not be reserved, confirmed or released (`stock.error`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StockError {
-    UnknownSku(String),
-    Insufficient(String),
-    Invalid(String),
-    Conflict(String),
-    Unavailable(String),
-}
+pub use sluice_kit::links::{Adjustment, AdjustmentKind, ClaimLine, Line, StockError};
 
 /// Stock control in the catalog service (`stock`).
 pub trait Stock {
@@ -46,22 +32,6 @@ pub trait Stock {
     async fn confirm(&self, id: &str) -> Result<(), StockError>;
     /// Returns the units under `id`, held or confirmed (idempotent).
     async fn release(&self, id: &str) -> Result<(), StockError>;
-}
-
-/// What changed a price (`quote.adjustment-kind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AdjustmentKind {
-    Promotion,
-    TenantRule,
-}
-
-/// Something that changed a price (`quote.adjustment`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Adjustment {
-    pub kind: AdjustmentKind,
-    pub id: Option<String>,
-    pub units: u32,
-    pub detail: String,
 }
 
 /// A price from the pricing service (`quote.price`).
@@ -83,13 +53,6 @@ pub enum QuoteError {
     InvalidQuantity(u32),
     InvalidTenant(String),
     Unavailable(String),
-}
-
-/// Units of one promotion to take (`quote.claim-line`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClaimLine {
-    pub promotion_id: String,
-    pub units: u32,
 }
 
 /// Why promotion units could not be claimed (`quote.claim-error`).
@@ -122,28 +85,7 @@ pub trait Quotes {
     async fn unclaim(&self, id: &str) -> Result<(), ClaimError>;
 }
 
-/// Log levels (`log.level`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    Trace,
-    Debug,
-    Info,
-    Warn,
-    Error,
-}
-
 /// Every capability the service uses.
-pub trait Host: Shards + Stock + Quotes {
-    /// Milliseconds since the Unix epoch (`clock.now-ms`): order times and
-    /// the durations of `Server-Timing`.
-    fn now_ms(&self) -> u64;
-    /// Waits `ms` milliseconds (`wasi:clocks/monotonic-clock.wait-for`),
-    /// letting other tasks run.
-    async fn sleep_ms(&self, ms: u64);
-    /// A structured log record (`log.log`).
-    fn log(&self, level: Level, message: &str, fields: &[(&str, &str)]);
-    /// Verifies a token (`token.verify`).
-    fn verify_token(&self, token: &str) -> Result<Claims, TokenError>;
-    /// A setting of this service (`config.get`).
-    fn setting(&self, key: &str) -> Option<String>;
-}
+pub trait Host: Shards + Stock + Quotes + Clock + Log + Tokens + Settings + Pause {}
+
+impl<T: Shards + Stock + Quotes + Clock + Log + Tokens + Settings + Pause> Host for T {}

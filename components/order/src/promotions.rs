@@ -2,7 +2,7 @@
 //! priced, under the order id, re-quoting the promoted lines once if a
 //! promotion ran out (or ended) since they were quoted.
 
-use crate::errors::ApiError;
+use crate::errors::{ApiError, OrderError};
 use crate::failure;
 use crate::place::{currency, quote_all, quote_error};
 use crate::ports::{AdjustmentKind, ClaimError, ClaimLine, Claims, Host, Line, Price};
@@ -78,9 +78,9 @@ async fn requote_promoted(
 
 fn claim_error(host: &impl Host, e: ClaimError) -> ApiError {
     match e {
-        ClaimError::Insufficient(id, _) => ApiError::PromotionSoldOut(id),
+        ClaimError::Insufficient(id, _) => ApiError::Service(OrderError::PromotionSoldOut(id)),
         ClaimError::NotActive(id) | ClaimError::UnknownPromotion(id) => {
-            ApiError::PromotionEnded(id)
+            ApiError::Service(OrderError::PromotionEnded(id))
         }
         ClaimError::Unavailable(why) => failure::unavailable(host, "claiming promotions", &why),
         ClaimError::Conflict(why) | ClaimError::Invalid(why) => {

@@ -3,7 +3,7 @@
 //! make housekeeping settle orders that are still being placed.
 
 use crate::idempotency::ABANDONED_AFTER_MS;
-use crate::ports::Host;
+use crate::ports::Settings;
 use std::ops::RangeInclusive;
 
 /// Milliseconds after which a pending order counts as abandoned: its
@@ -15,7 +15,7 @@ pub const ABANDONED_AFTER_RANGE: RangeInclusive<i64> = 1_000..=86_400_000;
 
 /// The `abandoned_after_ms` setting, or [`ABANDONED_AFTER_MS`] when it is
 /// unset, not a whole number or outside [`ABANDONED_AFTER_RANGE`].
-pub fn abandoned_after_ms(host: &impl Host) -> i64 {
+pub fn abandoned_after_ms(host: &impl Settings) -> i64 {
     host.setting(ABANDONED_AFTER)
         .and_then(|v| v.trim().parse::<i64>().ok())
         .filter(|ms| ABANDONED_AFTER_RANGE.contains(ms))
@@ -25,11 +25,11 @@ pub fn abandoned_after_ms(host: &impl Host) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::FakeHost;
+    use sluice_kit::testing::TestHost;
 
     #[test]
     fn abandoned_after_is_the_setting_in_range_else_the_default() {
-        let host = FakeHost::new(1);
+        let host = TestHost::new(&[]);
         assert_eq!(abandoned_after_ms(&host), 60_000);
         for (raw, want) in [
             ("5000", 5_000),
@@ -42,9 +42,7 @@ mod tests {
             ("soon", 60_000),
             ("", 60_000),
         ] {
-            host.settings
-                .borrow_mut()
-                .insert(ABANDONED_AFTER.into(), raw.into());
+            host.set(ABANDONED_AFTER, raw);
             assert_eq!(abandoned_after_ms(&host), want, "{raw:?}");
         }
     }

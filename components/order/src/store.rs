@@ -1,10 +1,12 @@
-//! Orders on their shards: the statements that write and read orders (the
-//! test fake matches these constants; those that move an order between
-//! statuses are in [`crate::lifecycle`]), and decoding rows into [`Order`]s.
+//! Orders on their shards: the statements that write and read orders (those
+//! that move an order between statuses are in [`crate::lifecycle`]), and
+//! decoding rows into [`Order`]s.
 
 use crate::ports::{Shards, SqlError, Statement, Value};
 use crate::status::Status;
 use sluice_kit::sql::{self, BadColumn};
+
+pub use sluice_kit::sql::StoreError;
 
 /// The first write of every order, before anything is reserved: a
 /// `pending` row (no currency, total 0) that names the order and, with an
@@ -100,34 +102,6 @@ pub struct KeyRow {
     pub items_hash: String,
     /// When the row was written (pending: when the key was taken).
     pub created_at: i64,
-}
-
-/// Why a read failed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum StoreError {
-    Sql(SqlError),
-    BadRow(BadColumn),
-}
-
-impl From<SqlError> for StoreError {
-    fn from(e: SqlError) -> StoreError {
-        StoreError::Sql(e)
-    }
-}
-
-impl From<BadColumn> for StoreError {
-    fn from(e: BadColumn) -> StoreError {
-        StoreError::BadRow(e)
-    }
-}
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StoreError::Sql(e) => e.fmt(f),
-            StoreError::BadRow(e) => e.fmt(f),
-        }
-    }
 }
 
 /// Writes the pending row of `new` on `shard`.

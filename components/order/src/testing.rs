@@ -1,24 +1,23 @@
-//! An in-memory fake of the host for native tests: shards with tiny
-//! `orders` and `order_items` tables ([`crate::fake_tables`]; batches
-//! all-or-nothing, with `expect_rows`), a catalog whose reservations are
-//! holds that are confirmed, released or expired (by a test command), a
-//! pricing service with capped promotions, fake tokens, settings, a clock,
-//! and scripted failures. Calls to stock and pricing yield once (reserve
-//! and quote also take simulated time), so overlapping calls can be
-//! observed.
+//! The test host of order's native tests: shards that are in-memory SQLite
+//! databases built by order's own migrations (the kit's [`Db`]: its real
+//! statements run, failures are injected there), the kit's [`TestHost`]
+//! for the clock, log, tokens, settings and pauses (reached through
+//! `Deref`), and fakes of the two services order links to: a catalog
+//! (`stock`) whose reservations are holds that are confirmed, released or
+//! expired (by a test command), and a pricing service (`quote`) with capped
+//! promotions. Calls to the other services and shard reads yield once
+//! (reserve and quote also take simulated time), so overlapping calls can
+//! be observed.
 
-pub use crate::fake_tables::{ItemRow, OrderRow, Tables};
-use crate::fake_tables::{execute, query};
+use crate::migrations::{Dialect, migrations};
 use crate::ports::*;
-use crate::store;
+use sluice_kit::testing::{Db, TestHost};
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
+use std::ops::Deref;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-
-/// The time the fake clock starts at: 2023-11-14T22:13:20Z.
-pub const T0: u64 = 1_700_000_000_000;
 
 /// A flash-sale promotion: `price` per unit of `sku`, `left` units (none:
 /// uncapped).
@@ -29,11 +28,11 @@ pub struct Promo {
     pub left: Option<u32>,
 }
 
-/// Called on every `sleep_ms` with the host and the number of sleeps so far.
-pub type SleepHook = Box<dyn Fn(&FakeHost, u64)>;
+/// Called after every pause with the host and the number of pauses so far.
+pub type SleepHook = Box<dyn Fn(&OrderHost, usize)>;
 
 /// Called at the start of every `confirm`, with the reservation id.
-pub type ConfirmHook = Box<dyn Fn(&FakeHost, &str)>;
+pub type ConfirmHook = Box<dyn Fn(&OrderHost, &str)>;
 
 /// What the catalog knows of a reservation id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,60 +45,13 @@ pub enum Hold {
     Released,
 }
 
-pub struct FakeHost {
-    pub shards: RefCell<Vec<Tables>>,
-    pub now: Cell<u64>,
-    /// Units in stock per sku.
-    pub stock: RefCell<BTreeMap<String, u32>>,
-    /// Reservations holding units (held or confirmed), by id.
-    pub reservations: RefCell<BTreeMap<String, Vec<Line>>>,
-    /// The reservations that were confirmed (and not released since).
-    pub confirmed: RefCell<BTreeSet<String>>,
-    /// Every reserve, confirm and release call, by id, in order.
-    pub reserve_calls: RefCell<Vec<String>>,
-    pub confirm_calls: RefCell<Vec<String>>,
-    pub release_calls: RefCell<Vec<String>>,
-    /// Ids released or expired (never reservable again), once each.
-    pub released: RefCell<Vec<String>>,
-    pub on_confirm: RefCell<Option<ConfirmHook>>,
-    pub confirm_failure: RefCell<Option<StockError>>,
-    /// Base unit price and currency per sku.
-    pub prices: RefCell<BTreeMap<String, (i64, String)>>,
-    pub promotions: RefCell<BTreeMap<String, Promo>>,
-    /// Units held per claim id.
-    pub claims: RefCell<BTreeMap<String, Vec<ClaimLine>>>,
-    pub claim_calls: RefCell<Vec<Vec<ClaimLine>>>,
-    pub unclaim_calls: RefCell<Vec<String>>,
-    /// Every quote as `{sku}x{qty}@{tenant}`, in order.
-    pub quote_calls: RefCell<Vec<String>>,
-    /// Every quote's arguments, in order.
-    pub quote_args: RefCell<Vec<QuoteCall>>,
-    /// `start:X` / `end:X` of every stock, pricing and list call, in order.
-    pub events: RefCell<Vec<String>>,
-    /// Simulated durations in ms.
-    pub reserve_ms: Cell<u64>,
-    pub quote_ms: Cell<u64>,
-    pub logs: RefCell<Vec<(Level, String)>>,
-    /// Every SQL text run, with its shard.
-    pub sql_log: RefCell<Vec<(u32, String)>>,
-    /// Statements (by SQL text) that fail, with the error.
-    pub sql_failures: RefCell<Vec<(&'static str, SqlError)>>,
-    /// Shards where every statement fails as `unavailable`.
-    pub down_shards: RefCell<BTreeSet<u32>>,
-    pub reserve_failure: RefCell<Option<StockError>>,
-    /// How many release calls fail (`unavailable`) before they work.
-    pub release_failures: Cell<u32>,
-    pub quote_failure: RefCell<Option<(String, QuoteError)>>,
-    pub claim_failure: RefCell<Option<ClaimError>>,
-    /// How many unclaim calls fail (`unavailable`) before they work.
-    pub unclaim_failures: Cell<u32>,
-    /// The service's settings (`config`).
-    pub settings: RefCell<HashMap<String, String>>,
-    /// Before each claim, someone else takes the next of these units of a
-    /// promotion.
-    pub steal_on_claim: RefCell<Vec<(String, u32)>>,
-    pub sleeps: Cell<u64>,
-    pub on_sleep: RefCell<Option<SleepHook>>,
+/// An order row as a test checks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRow {
+    pub shard: u32,
+    pub id: String,
+    pub status: String,
+    pub key: Option<String>,
 }
 
 /// The arguments of one `quote` call.
@@ -111,45 +63,89 @@ pub struct QuoteCall {
     pub customer: Vec<(String, String)>,
 }
 
-impl FakeHost {
+pub struct OrderHost {
+    /// Clock, log, tokens, settings and pauses.
+    pub kit: TestHost,
+    /// Shard `n` is `shards[n]`.
+    pub shards: Vec<Db>,
+    pub on_sleep: RefCell<Option<SleepHook>>,
+    /// `start:X` / `end:X` of every stock, pricing and shard read, in order.
+    pub events: RefCell<Vec<String>>,
+
+    // The catalog.
+    /// Units in stock per sku.
+    pub stock: RefCell<BTreeMap<String, u32>>,
+    /// Reservations holding units (held or confirmed), by id.
+    pub reservations: RefCell<BTreeMap<String, Vec<Line>>>,
+    /// The reservations that were confirmed (and not released since).
+    pub confirmed: RefCell<BTreeSet<String>>,
+    /// Ids released or expired (never reservable again), once each.
+    pub released: RefCell<Vec<String>>,
+    /// Every reserve, confirm and release call, by id, in order.
+    pub reserve_calls: RefCell<Vec<String>>,
+    pub confirm_calls: RefCell<Vec<String>>,
+    pub release_calls: RefCell<Vec<String>>,
+    pub on_confirm: RefCell<Option<ConfirmHook>>,
+    pub reserve_failure: RefCell<Option<StockError>>,
+    pub confirm_failure: RefCell<Option<StockError>>,
+    /// How many release calls fail (`unavailable`) before they work.
+    pub release_failures: Cell<u32>,
+    pub reserve_ms: Cell<u64>,
+
+    // Pricing.
+    /// Base unit price and currency per sku.
+    pub prices: RefCell<BTreeMap<String, (i64, String)>>,
+    pub promotions: RefCell<BTreeMap<String, Promo>>,
+    /// Units held per claim id.
+    pub claims: RefCell<BTreeMap<String, Vec<ClaimLine>>>,
+    /// Every quote's, claim's and unclaim's arguments, in order.
+    pub quote_calls: RefCell<Vec<QuoteCall>>,
+    pub claim_calls: RefCell<Vec<Vec<ClaimLine>>>,
+    pub unclaim_calls: RefCell<Vec<String>>,
+    /// The sku whose quotes fail, and how.
+    pub quote_failure: RefCell<Option<(String, QuoteError)>>,
+    pub claim_failure: RefCell<Option<ClaimError>>,
+    /// How many unclaim calls fail (`unavailable`) before they work.
+    pub unclaim_failures: Cell<u32>,
+    /// Before each claim, someone else takes the next of these units of a
+    /// promotion.
+    pub steal_on_claim: RefCell<Vec<(String, u32)>>,
+    pub quote_ms: Cell<u64>,
+}
+
+impl OrderHost {
     /// `shards` empty shards; stock of 100 of `S-1` (999 USD), `S-2` (250
-    /// USD) and `E-1` (500 EUR); at [`T0`].
-    pub fn new(shards: u32) -> FakeHost {
-        let host = FakeHost {
-            shards: RefCell::new(vec![Tables::default(); shards as usize]),
-            now: Cell::new(T0),
+    /// USD) and `E-1` (500 EUR); at the kit's `START_MS`.
+    pub fn new(shards: u32) -> OrderHost {
+        let schema = migrations(Dialect::Sqlite);
+        let host = OrderHost {
+            kit: TestHost::new(&[]),
+            shards: (0..shards).map(|_| Db::new(&schema)).collect(),
+            on_sleep: RefCell::default(),
+            events: RefCell::default(),
             stock: RefCell::default(),
             reservations: RefCell::default(),
             confirmed: RefCell::default(),
+            released: RefCell::default(),
             reserve_calls: RefCell::default(),
             confirm_calls: RefCell::default(),
             release_calls: RefCell::default(),
-            released: RefCell::default(),
             on_confirm: RefCell::default(),
+            reserve_failure: RefCell::default(),
             confirm_failure: RefCell::default(),
+            release_failures: Cell::new(0),
+            reserve_ms: Cell::new(0),
             prices: RefCell::default(),
             promotions: RefCell::default(),
             claims: RefCell::default(),
+            quote_calls: RefCell::default(),
             claim_calls: RefCell::default(),
             unclaim_calls: RefCell::default(),
-            quote_calls: RefCell::default(),
-            quote_args: RefCell::default(),
-            events: RefCell::default(),
-            reserve_ms: Cell::new(0),
-            quote_ms: Cell::new(0),
-            logs: RefCell::default(),
-            sql_log: RefCell::default(),
-            sql_failures: RefCell::default(),
-            down_shards: RefCell::default(),
-            reserve_failure: RefCell::default(),
-            release_failures: Cell::new(0),
             quote_failure: RefCell::default(),
             claim_failure: RefCell::default(),
             unclaim_failures: Cell::new(0),
-            settings: RefCell::default(),
             steal_on_claim: RefCell::default(),
-            sleeps: Cell::new(0),
-            on_sleep: RefCell::default(),
+            quote_ms: Cell::new(0),
         };
         for (sku, price, currency) in [
             ("S-1", 999, "USD"),
@@ -177,8 +173,46 @@ impl FakeHost {
         self.promotions.borrow_mut().insert(id.into(), promo);
     }
 
-    pub fn fail_sql(&self, sql: &'static str, err: SqlError) {
-        self.sql_failures.borrow_mut().push((sql, err));
+    /// The next batch on `shard` fails with `err`, and so does every call
+    /// after it up to the next batch (which runs).
+    pub fn fail_next_batch(&self, shard: u32, err: SqlError) {
+        let db = &self.shards[shard as usize];
+        db.before_next_batch(move |db| db.fail_with(Some(err)));
+        db.before_next_batch(|db| db.fail_with(None));
+    }
+
+    /// Every order row of every shard, by shard, then as created.
+    pub fn all_orders(&self) -> Vec<OrderRow> {
+        let mut all = Vec::new();
+        for (shard, db) in (0u32..).zip(&self.shards) {
+            let sql = "SELECT id, status, idempotency_key FROM orders ORDER BY created_at, id";
+            for row in db.rows(sql, &[]) {
+                let text = |i: usize| sluice_kit::sql::optional_text(&row, i).unwrap();
+                all.push(OrderRow {
+                    shard,
+                    id: text(0).unwrap(),
+                    status: text(1).unwrap(),
+                    key: text(2),
+                });
+            }
+        }
+        all
+    }
+
+    /// The row of order `id`, wherever it is.
+    pub fn order_row(&self, id: &str) -> Option<OrderRow> {
+        self.all_orders().into_iter().find(|o| o.id == id)
+    }
+
+    /// Item rows on every shard.
+    pub fn all_items(&self) -> i64 {
+        let count = |db: &Db| db.int("SELECT COUNT(*) FROM order_items", &[]).unwrap();
+        self.shards.iter().map(count).sum()
+    }
+
+    /// SQL calls the service made on every shard so far.
+    pub fn shard_calls(&self) -> usize {
+        self.shards.iter().map(Db::calls).sum()
     }
 
     pub fn in_stock(&self, sku: &str) -> u32 {
@@ -187,6 +221,15 @@ impl FakeHost {
 
     pub fn promotion_left(&self, id: &str) -> Option<u32> {
         self.promotions.borrow()[id].left
+    }
+
+    /// Every quote as `{sku}x{qty}@{tenant}`, in order.
+    pub fn quoted(&self) -> Vec<String> {
+        let calls = self.quote_calls.borrow();
+        calls
+            .iter()
+            .map(|c| format!("{}x{}@{}", c.sku, c.qty, c.tenant))
+            .collect()
     }
 
     /// What the catalog knows of reservation `id`.
@@ -206,10 +249,9 @@ impl FakeHost {
     /// unconfirmed hold past its time: its units come back and the id is
     /// released. A confirmed reservation does not expire.
     pub fn expire_hold(&self, id: &str) {
-        if self.confirmed.borrow().contains(id) {
-            return;
+        if !self.confirmed.borrow().contains(id) {
+            self.give_back_stock(id);
         }
-        self.give_back_stock(id);
     }
 
     /// Returns the units of reservation `id` (if any) and marks it released.
@@ -227,61 +269,37 @@ impl FakeHost {
         }
     }
 
-    /// The row of order `id`, wherever it is.
-    pub fn order_row(&self, id: &str) -> Option<OrderRow> {
-        self.all_orders()
-            .into_iter()
-            .map(|(_, o)| o)
-            .find(|o| o.id == id)
-    }
-
-    /// Runs one statement on `shard` at once (what a concurrent request or
-    /// settler does between two steps of the code under test).
-    pub fn execute_now(&self, shard: u32, sql: &str, params: Vec<Value>) -> u64 {
-        execute(&mut self.shards.borrow_mut()[shard as usize], sql, &params).unwrap()
-    }
-
-    /// Every order row of every shard, with its shard.
-    pub fn all_orders(&self) -> Vec<(u32, OrderRow)> {
-        let shards = self.shards.borrow();
-        (0u32..)
-            .zip(shards.iter())
-            .flat_map(|(s, t)| t.orders.iter().map(move |o| (s, o.clone())))
-            .collect()
-    }
-
-    pub fn all_items(&self) -> usize {
-        self.shards.borrow().iter().map(|t| t.items.len()).sum()
-    }
-
-    pub fn logged(&self, level: Level, needle: &str) -> bool {
-        self.logs
-            .borrow()
-            .iter()
-            .any(|(l, m)| *l == level && m.contains(needle))
-    }
-
     /// Lets simulated time pass for a call named `what` that takes `ms`.
     async fn take_time(&self, what: &str, ms: u64) {
-        let start = self.now.get();
+        let start = self.now_ms();
         self.events.borrow_mut().push(format!("start:{what}"));
         YieldOnce(false).await;
-        self.now.set(self.now.get().max(start + ms));
+        self.set_now(self.now_ms().max(start + ms));
         self.events.borrow_mut().push(format!("end:{what}"));
     }
 
-    fn sql_failure(&self, shard: u32, sql: &str) -> Result<(), SqlError> {
-        self.sql_log.borrow_mut().push((shard, sql.to_string()));
-        if shard as usize >= self.shards.borrow().len() {
-            return Err(SqlError::InvalidStatement(format!("no shard {shard}")));
-        }
-        if self.down_shards.borrow().contains(&shard) {
-            return Err(SqlError::Unavailable(format!("shard {shard} is down")));
-        }
-        let failures = self.sql_failures.borrow();
-        match failures.iter().find(|(s, _)| *s == sql) {
-            Some((_, e)) => Err(e.clone()),
-            None => Ok(()),
+    fn shard(&self, shard: u32) -> Result<&Db, SqlError> {
+        let missing = || SqlError::InvalidStatement(format!("no shard {shard}"));
+        self.shards.get(shard as usize).ok_or_else(missing)
+    }
+}
+
+impl Deref for OrderHost {
+    type Target = TestHost;
+
+    fn deref(&self) -> &TestHost {
+        &self.kit
+    }
+}
+
+sluice_kit::delegate_ports!(OrderHost => kit: Clock, Log, Tokens, Settings);
+
+impl Pause for OrderHost {
+    /// The kit's pause (the clock moves on), then the test's hook.
+    async fn sleep_ms(&self, ms: u64) {
+        self.kit.sleep_ms(ms).await;
+        if let Some(hook) = &*self.on_sleep.borrow() {
+            hook(self, self.slept().len());
         }
     }
 }
@@ -302,47 +320,28 @@ impl Future for YieldOnce {
     }
 }
 
-impl Shards for FakeHost {
+impl Shards for OrderHost {
     fn shard_count(&self) -> u32 {
-        self.shards.borrow().len() as u32
+        self.shards.len() as u32
     }
 
+    /// Takes a turn first, so reads of several shards overlap.
     async fn query(&self, shard: u32, sql: &str, params: Vec<Value>) -> Result<Rows, SqlError> {
-        self.sql_failure(shard, sql)?;
-        let listing = sql == store::LIST_ALL;
-        if listing {
-            self.take_time(&format!("list:{shard}"), 0).await;
-        }
-        Ok(query(&self.shards.borrow()[shard as usize], sql, &params))
+        let db = self.shard(shard)?;
+        self.take_time(&format!("query:{shard}"), 0).await;
+        db.query(sql, params).await
     }
 
     async fn execute(&self, shard: u32, sql: &str, params: Vec<Value>) -> Result<u64, SqlError> {
-        self.sql_failure(shard, sql)?;
-        execute(&mut self.shards.borrow_mut()[shard as usize], sql, &params)
+        self.shard(shard)?.execute(sql, params).await
     }
 
     async fn batch(&self, shard: u32, statements: Vec<Statement>) -> Result<Vec<u64>, SqlError> {
-        let mut work = self
-            .shards
-            .borrow()
-            .get(shard as usize)
-            .cloned()
-            .unwrap_or_default();
-        let mut counts = Vec::new();
-        for (i, s) in statements.iter().enumerate() {
-            self.sql_failure(shard, &s.sql)?;
-            let n = execute(&mut work, &s.sql, &s.params)?;
-            if s.expect_rows.is_some_and(|e| e != n) {
-                return Err(SqlError::ExpectationFailed(i as u32));
-            }
-            counts.push(n);
-        }
-        self.shards.borrow_mut()[shard as usize] = work;
-        Ok(counts)
+        self.shard(shard)?.batch(statements).await
     }
 }
 
-impl Stock for FakeHost {
+impl Stock for OrderHost {
     /// As the catalog: all lines or none; the same id and lines again is a
     /// harmless retry; a released id is a conflict.
     async fn reserve(&self, id: &str, lines: &[Line]) -> Result<(), StockError> {
@@ -413,7 +412,7 @@ impl Stock for FakeHost {
     }
 }
 
-impl Quotes for FakeHost {
+impl Quotes for OrderHost {
     /// The base price, or a promotion's price for up to its units left.
     async fn quote(
         &self,
@@ -422,10 +421,7 @@ impl Quotes for FakeHost {
         tenant: &str,
         customer: &[(String, String)],
     ) -> Result<Price, QuoteError> {
-        self.quote_calls
-            .borrow_mut()
-            .push(format!("{sku}x{qty}@{tenant}"));
-        self.quote_args.borrow_mut().push(QuoteCall {
+        self.quote_calls.borrow_mut().push(QuoteCall {
             sku: sku.into(),
             qty,
             tenant: tenant.into(),
@@ -526,33 +522,5 @@ impl Quotes for FakeHost {
             }
         }
         Ok(())
-    }
-}
-
-impl Host for FakeHost {
-    fn now_ms(&self) -> u64 {
-        self.now.get()
-    }
-
-    async fn sleep_ms(&self, ms: u64) {
-        self.sleeps.set(self.sleeps.get() + 1);
-        self.now.set(self.now.get() + ms);
-        if let Some(hook) = &*self.on_sleep.borrow() {
-            hook(self, self.sleeps.get());
-        }
-    }
-
-    fn log(&self, level: Level, message: &str, _fields: &[(&str, &str)]) {
-        self.logs.borrow_mut().push((level, message.to_string()));
-    }
-
-    /// Tokens are `tok|subject|role|tenant`, optionally followed by
-    /// `|key=value,key=value` customer attributes; `expired` is expired.
-    fn verify_token(&self, token: &str) -> Result<Claims, TokenError> {
-        sluice_kit::token::fake_claims(token, T0 / 1000 + 900)
-    }
-
-    fn setting(&self, key: &str) -> Option<String> {
-        self.settings.borrow().get(key).cloned()
     }
 }

@@ -2,7 +2,7 @@
 //! capability (the service never sees the signing key).
 
 use crate::errors::ApiError;
-use crate::ports::{Claims, Host};
+use crate::ports::{Claims, Tokens};
 use sluice_kit::http::bearer;
 
 /// The platform admin's role: manages promotions and may preview another
@@ -13,7 +13,7 @@ pub const ADMIN: &str = "admin";
 /// `Authorization` header. A header that is not a valid bearer token is
 /// 401 even where a token is optional: the caller meant to authenticate.
 pub fn optional_claims(
-    host: &impl Host,
+    host: &impl Tokens,
     authorization: Option<&str>,
 ) -> Result<Option<Claims>, ApiError> {
     if authorization.is_none() {
@@ -25,7 +25,7 @@ pub fn optional_claims(
 
 /// The claims of an admin: 401 without a token or with a bad one, 403 with
 /// a valid token of another role.
-pub fn require_admin(host: &impl Host, authorization: Option<&str>) -> Result<Claims, ApiError> {
+pub fn require_admin(host: &impl Tokens, authorization: Option<&str>) -> Result<Claims, ApiError> {
     let claims = optional_claims(host, authorization)?.ok_or(ApiError::Unauthorized)?;
     if claims.role == ADMIN {
         Ok(claims)
@@ -37,11 +37,11 @@ pub fn require_admin(host: &impl Host, authorization: Option<&str>) -> Result<Cl
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::FakeHost;
+    use sluice_kit::testing::TestHost;
 
     #[test]
     fn admin_needs_a_valid_admin_token() {
-        let host = FakeHost::new();
+        let host = TestHost::new(&[]);
         assert_eq!(require_admin(&host, None), Err(ApiError::Unauthorized));
         assert_eq!(
             require_admin(&host, Some("Basic x")),
@@ -65,7 +65,7 @@ mod tests {
 
     #[test]
     fn optional_claims_are_none_without_a_header() {
-        let host = FakeHost::new();
+        let host = TestHost::new(&[]);
         assert_eq!(optional_claims(&host, None), Ok(None));
         assert_eq!(
             optional_claims(&host, Some("Bearer junk")),

@@ -24,12 +24,7 @@ pub const MAX_CLAIM_ID_CHARS: usize = 128;
 /// batch fail although the state it finds afterwards would allow it.
 const ATTEMPTS: usize = 3;
 
-/// Units of one promotion to take (`quote.claim-line`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClaimLine {
-    pub promotion_id: String,
-    pub units: u32,
-}
+pub use sluice_kit::links::ClaimLine;
 
 /// Why units could not be claimed (`quote.claim-error`); nothing was taken.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,32 +1,25 @@
-//! Tests of the service logic against the in-memory fake host: the REST API
+//! Tests of the service logic on pricing's test host (its real SQL on an
+//! in-memory SQLite, fakes of catalog and the tenant rule): the REST API
 //! through `handler::handle`, the typed quote, claims and the rule seam.
 
-use crate::body::{Chunks, MAX_BODY_BYTES};
+use crate::body::MAX_BODY_BYTES;
 use crate::claims::{ClaimError, ClaimLine, claim, unclaim};
-use crate::handler::{Request, handle};
+use crate::handler::handle;
 use crate::ports::{Level, LookupError, SqlError};
 use crate::quote::{AdjustmentKind, QuoteError, quote};
 use crate::reply::Reply;
 use crate::rules::{RuleOutcome, RuleOutput};
-use crate::testing::{FakeHost, T0, promotion_row};
+use crate::testing::FakeHost;
 use futures::executor::block_on;
 use serde_json::{Value, json};
+use sluice_kit::testing::{START_MS as T0, assert_error, json_of, request};
 
 const HOUR: u64 = 3_600_000;
 const ADMIN: &str = "Bearer tok|admin-1|admin|default";
 const CUSTOMER: &str = "Bearer tok|cust-1|customer|acme";
 
 fn send(host: &FakeHost, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-    let req = Request {
-        method: method.into(),
-        path: path.into(),
-        headers: headers
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
-            .collect(),
-        body: Chunks::new(body.to_vec(), 1000),
-    };
-    let reply = block_on(handle(host, req));
+    let reply = block_on(handle(host, request(method, path, headers, body)));
     if reply.status != 204 {
         assert_eq!(reply.header("content-type"), Some("application/json"));
     }
@@ -35,20 +28,6 @@ fn send(host: &FakeHost, method: &str, path: &str, headers: &[(&str, &str)], bod
 
 fn get(host: &FakeHost, path: &str) -> Reply {
     send(host, "GET", path, &[], b"")
-}
-
-fn json_of(reply: &Reply) -> Value {
-    serde_json::from_slice(&reply.body).unwrap()
-}
-
-fn assert_error(reply: &Reply, status: u16, code: &str) {
-    assert_eq!(
-        reply.status,
-        status,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    assert_eq!(json_of(reply)["error"], code);
 }
 
 fn create(host: &FakeHost, body: Value) -> Reply {
@@ -83,6 +62,24 @@ fn create_ok(host: &FakeHost, body: Value) -> String {
         String::from_utf8_lossy(&reply.body)
     );
     json_of(&reply)["id"].as_str().unwrap().to_string()
+}
+
+/// Creates a promotion of `sku` active from an hour before [`T0`] to an
+/// hour after, with `extra` fields; its id.
+fn active(host: &FakeHost, sku: &str, extra: Value) -> String {
+    create_ok(host, promo_body(sku, T0 - HOUR, T0 + HOUR, extra))
+}
+
+/// The units claimed from promotion `id`, `None` if there is no such
+/// promotion.
+fn claimed(host: &FakeHost, id: &str) -> Option<i64> {
+    let sql = "SELECT claimed_units FROM promotions WHERE id = ?";
+    host.db.int(sql, &[id.into()])
+}
+
+/// How many promotions are stored.
+fn promotions_stored(host: &FakeHost) -> i64 {
+    host.db.int("SELECT COUNT(*) FROM promotions", &[]).unwrap()
 }
 
 fn line(id: &str, units: u32) -> ClaimLine {
@@ -430,9 +427,15 @@ fn admins_create_list_get_and_delete_promotions() {
             "max_units": 10, "remaining_units": 10, "active": true
         })
     );
-    let stored = host.promotion(&id).unwrap();
-    assert_eq!((stored.percent_off, stored.fixed_price), (Some(15), None));
-    assert_eq!(stored.created_at, T0 as i64);
+    let stored = |column: &str| {
+        let sql = format!("SELECT {column} FROM promotions WHERE id = ?");
+        host.db.int(&sql, &[id.as_str().into()])
+    };
+    assert_eq!(
+        (stored("percent_off"), stored("fixed_price")),
+        (Some(15), None)
+    );
+    assert_eq!(stored("created_at"), Some(T0 as i64));
 
     let later = create_ok(
         &host,
@@ -463,7 +466,8 @@ fn admins_create_list_get_and_delete_promotions() {
     );
     assert_eq!(deleted.status, 204);
     assert!(deleted.body.is_empty());
-    assert!(host.promotion(&id).is_none());
+    assert_eq!(deleted.header("content-type"), None);
+    assert!(claimed(&host, &id).is_none());
     let again = send(
         &host,
         "DELETE",
@@ -511,7 +515,7 @@ fn promotion_admin_routes_need_an_admin_token() {
         403,
         "forbidden",
     );
-    assert!(host.promotion(&id).is_some());
+    assert!(claimed(&host, &id).is_some());
     // The token is checked before the body is read: junk from a stranger is 401.
     assert_error(
         &send(&host, "POST", "/api/promotions", &[], b"{junk"),
@@ -565,16 +569,13 @@ fn invalid_promotions_are_400_and_unknown_skus_404() {
         413,
         "payload_too_large",
     );
-    assert!(host.tables.borrow().promotions.is_empty());
+    assert_eq!(promotions_stored(&host), 0);
 }
 
 #[test]
 fn percent_and_fixed_promotions_fill_applied() {
     let host = FakeHost::new();
-    let pct = create_ok(
-        &host,
-        promo_body("S-999", T0 - HOUR, T0 + HOUR, json!({"percent_off": 15})),
-    );
+    let pct = active(&host, "S-999", json!({"percent_off": 15}));
     let q = json_of(&get(&host, "/api/prices/S-999?qty=2"));
     assert_eq!(
         (
@@ -589,10 +590,7 @@ fn percent_and_fixed_promotions_fill_applied() {
         json!([{"kind": "promotion", "id": pct, "units": 2, "detail": "15% off"}])
     );
 
-    let fixed = create_ok(
-        &host,
-        promo_body("S-5", T0 - HOUR, T0 + HOUR, json!({"fixed_price": 2})),
-    );
+    let fixed = active(&host, "S-5", json!({"fixed_price": 2}));
     let q = json_of(&get(&host, "/api/prices/S-5?qty=4"));
     assert_eq!(
         (q["unit_price"].clone(), q["total"].clone()),
@@ -607,18 +605,9 @@ fn percent_and_fixed_promotions_fill_applied() {
 #[test]
 fn the_best_of_several_active_promotions_applies() {
     let host = FakeHost::new();
-    create_ok(
-        &host,
-        promo_body("S-1000", T0 - HOUR, T0 + HOUR, json!({"percent_off": 10})),
-    );
-    let best = create_ok(
-        &host,
-        promo_body("S-1000", T0 - HOUR, T0 + HOUR, json!({"fixed_price": 700})),
-    );
-    create_ok(
-        &host,
-        promo_body("S-1000", T0 - HOUR, T0 + HOUR, json!({"percent_off": 25})),
-    );
+    active(&host, "S-1000", json!({"percent_off": 10}));
+    let best = active(&host, "S-1000", json!({"fixed_price": 700}));
+    active(&host, "S-1000", json!({"percent_off": 25}));
     // Deeper, but not active yet.
     create_ok(
         &host,
@@ -664,15 +653,7 @@ fn promotions_apply_only_inside_their_window() {
 #[test]
 fn a_capped_promotion_prices_only_its_remaining_units() {
     let host = FakeHost::new();
-    let id = create_ok(
-        &host,
-        promo_body(
-            "S-999",
-            T0 - HOUR,
-            T0 + HOUR,
-            json!({"percent_off": 15, "max_units": 10}),
-        ),
-    );
+    let id = active(&host, "S-999", json!({"percent_off": 15, "max_units": 10}));
     block_on(claim(&host, "order-1", &[line(&id, 7)])).unwrap();
     let q = json_of(&get(&host, "/api/prices/S-999?qty=5"));
     assert_eq!(q["unit_price"], 849);
@@ -689,7 +670,7 @@ fn a_capped_promotion_prices_only_its_remaining_units() {
     );
 
     // Quoting reserves nothing.
-    assert_eq!(host.promotion(&id).unwrap().claimed_units, 7);
+    assert_eq!(claimed(&host, &id).unwrap(), 7);
     block_on(claim(&host, "order-2", &[line(&id, 3)])).unwrap();
     let q = json_of(&get(&host, "/api/prices/S-999?qty=5"));
     assert_eq!(
@@ -701,22 +682,11 @@ fn a_capped_promotion_prices_only_its_remaining_units() {
 #[test]
 fn claims_never_exceed_a_cap_and_fail_whole() {
     let host = FakeHost::new();
-    let capped = create_ok(
-        &host,
-        promo_body(
-            "S-999",
-            T0 - HOUR,
-            T0 + HOUR,
-            json!({"percent_off": 15, "max_units": 5}),
-        ),
-    );
-    let open = create_ok(
-        &host,
-        promo_body("S-5", T0 - HOUR, T0 + HOUR, json!({"percent_off": 10})),
-    );
+    let capped = active(&host, "S-999", json!({"percent_off": 15, "max_units": 5}));
+    let open = active(&host, "S-5", json!({"percent_off": 10}));
     block_on(claim(&host, "o1", &[line(&capped, 4), line(&open, 100)])).unwrap();
     assert_eq!(
-        host.promotion(&open).unwrap().claimed_units,
+        claimed(&host, &open).unwrap(),
         100,
         "uncapped ones are counted too"
     );
@@ -724,39 +694,30 @@ fn claims_never_exceed_a_cap_and_fail_whole() {
     // 2 more would exceed the cap: nothing at all is taken, not even the open line.
     let err = block_on(claim(&host, "o2", &[line(&open, 1), line(&capped, 2)])).unwrap_err();
     assert_eq!(err, ClaimError::Insufficient(capped.clone(), 1));
-    assert_eq!(host.promotion(&capped).unwrap().claimed_units, 4);
-    assert_eq!(host.promotion(&open).unwrap().claimed_units, 100);
-    assert!(
-        host.tables
-            .borrow()
-            .claims
-            .iter()
-            .all(|c| c.claim_id == "o1")
+    assert_eq!(claimed(&host, &capped).unwrap(), 4);
+    assert_eq!(claimed(&host, &open).unwrap(), 100);
+    let others = "SELECT COUNT(*) FROM promotion_claims WHERE claim_id <> 'o1'";
+    assert_eq!(
+        host.db.int(others, &[]),
+        Some(0),
+        "only o1's lines are kept"
     );
 
     // Lines naming one promotion add up.
     let err = block_on(claim(&host, "o3", &[line(&capped, 1), line(&capped, 1)])).unwrap_err();
     assert_eq!(err, ClaimError::Insufficient(capped.clone(), 1));
     block_on(claim(&host, "o3", &[line(&capped, 1)])).unwrap();
-    assert_eq!(host.promotion(&capped).unwrap().claimed_units, 5);
+    assert_eq!(claimed(&host, &capped).unwrap(), 5);
 }
 
 #[test]
 fn claims_are_idempotent_per_id_and_unclaims_too() {
     let host = FakeHost::new();
-    let id = create_ok(
-        &host,
-        promo_body(
-            "S-999",
-            T0 - HOUR,
-            T0 + HOUR,
-            json!({"percent_off": 15, "max_units": 10}),
-        ),
-    );
+    let id = active(&host, "S-999", json!({"percent_off": 15, "max_units": 10}));
     block_on(claim(&host, "order-1", &[line(&id, 3)])).unwrap();
     block_on(claim(&host, "order-1", &[line(&id, 3)])).unwrap();
     assert_eq!(
-        host.promotion(&id).unwrap().claimed_units,
+        claimed(&host, &id).unwrap(),
         3,
         "a retry takes nothing more"
     );
@@ -764,17 +725,13 @@ fn claims_are_idempotent_per_id_and_unclaims_too() {
     assert!(matches!(err, ClaimError::Conflict(_)), "{err:?}");
 
     block_on(unclaim(&host, "order-1")).unwrap();
-    assert_eq!(host.promotion(&id).unwrap().claimed_units, 0);
+    assert_eq!(claimed(&host, &id).unwrap(), 0);
     block_on(unclaim(&host, "order-1")).unwrap();
     block_on(unclaim(&host, "never-claimed")).unwrap();
-    assert_eq!(
-        host.promotion(&id).unwrap().claimed_units,
-        0,
-        "released once only"
-    );
+    assert_eq!(claimed(&host, &id).unwrap(), 0, "released once only");
     let err = block_on(claim(&host, "order-1", &[line(&id, 3)])).unwrap_err();
     assert!(matches!(err, ClaimError::Conflict(m) if m.contains("released")));
-    assert_eq!(host.promotion(&id).unwrap().claimed_units, 0);
+    assert_eq!(claimed(&host, &id).unwrap(), 0);
 }
 
 #[test]
@@ -812,7 +769,8 @@ fn claims_name_what_is_wrong() {
             "{claim_id:?} {lines:?}: {err:?}"
         );
     }
-    host.fail_sql(SqlError::Unavailable("down".into()));
+    host.db
+        .fail_with(Some(SqlError::Unavailable("down".into())));
     assert!(matches!(
         block_on(claim(&host, "c3", &[line(&later, 1)])),
         Err(ClaimError::Store(_))
@@ -822,15 +780,7 @@ fn claims_name_what_is_wrong() {
 #[test]
 fn unclaiming_a_deleted_promotion_drops_its_units() {
     let host = FakeHost::new();
-    let id = create_ok(
-        &host,
-        promo_body(
-            "S-999",
-            T0 - HOUR,
-            T0 + HOUR,
-            json!({"percent_off": 15, "max_units": 2}),
-        ),
-    );
+    let id = active(&host, "S-999", json!({"percent_off": 15, "max_units": 2}));
     block_on(claim(&host, "o", &[line(&id, 2)])).unwrap();
     let reply = send(
         &host,
@@ -841,21 +791,14 @@ fn unclaiming_a_deleted_promotion_drops_its_units() {
     );
     assert_eq!(reply.status, 204);
     block_on(unclaim(&host, "o")).unwrap();
-    assert!(host.tables.borrow().claims[0].released_at.is_some());
+    let released = "SELECT released_at FROM promotion_claims WHERE claim_id = 'o'";
+    assert!(host.db.int(released, &[]).is_some());
 }
 
 #[test]
 fn the_typed_quote_matches_the_rest_quote() {
     let host = FakeHost::new();
-    let id = create_ok(
-        &host,
-        promo_body(
-            "S-999",
-            T0 - HOUR,
-            T0 + HOUR,
-            json!({"percent_off": 15, "max_units": 2}),
-        ),
-    );
+    let id = active(&host, "S-999", json!({"percent_off": 15, "max_units": 2}));
     let q = block_on(quote(&host, "S-999", 3, "", &[])).unwrap();
     assert_eq!(q.tenant, "default");
     assert_eq!((q.unit_price, q.total), (849, 2 * 849 + 999));
@@ -888,15 +831,7 @@ fn the_typed_quote_matches_the_rest_quote() {
 #[test]
 fn the_tenant_rule_runs_last_on_every_line() {
     let host = FakeHost::new();
-    create_ok(
-        &host,
-        promo_body(
-            "S-999",
-            T0 - HOUR,
-            T0 + HOUR,
-            json!({"percent_off": 15, "max_units": 2}),
-        ),
-    );
+    active(&host, "S-999", json!({"percent_off": 15, "max_units": 2}));
     host.set_rule(|input| {
         RuleOutcome::Applied(RuleOutput {
             unit_price: input.unit_price - 1,
@@ -953,15 +888,7 @@ fn a_failing_tenant_rule_falls_back_and_is_reported() {
     assert!(q["rule_error"].as_str().unwrap().contains("-5"));
 
     // Fails on the second line: applied to neither.
-    create_ok(
-        &host,
-        promo_body(
-            "S-999",
-            T0 - HOUR,
-            T0 + HOUR,
-            json!({"percent_off": 50, "max_units": 1}),
-        ),
-    );
+    active(&host, "S-999", json!({"percent_off": 50, "max_units": 1}));
     host.set_rule(|input| {
         if input.unit_price == 999 {
             RuleOutcome::Failed("trap".into())
@@ -981,10 +908,11 @@ fn a_failing_tenant_rule_falls_back_and_is_reported() {
 #[test]
 fn database_failures_are_503_or_500() {
     let host = FakeHost::new();
-    host.fail_sql(SqlError::Unavailable("down".into()));
+    host.db
+        .fail_with(Some(SqlError::Unavailable("down".into())));
     assert_error(&get(&host, "/api/prices/S-999"), 503, "unavailable");
     assert_error(&get(&host, "/api/promotions"), 503, "unavailable");
-    host.fail_sql(SqlError::Other("boom".into()));
+    host.db.fail_with(Some(SqlError::Other("boom".into())));
     let reply = get(&host, "/api/prices/S-999");
     assert_error(&reply, 500, "internal");
     assert!(
@@ -1015,16 +943,14 @@ fn request_id_is_echoed_and_wrong_methods_are_405() {
 
 #[test]
 fn rows_added_directly_are_read_back() {
-    // The fake's row helper and the store's mapping agree.
+    // A row written with SQL, not through the API, and the store's mapping
+    // agree.
     let host = FakeHost::new();
-    host.add_promotion(promotion_row(
-        "zz",
-        "S-999",
-        None,
-        Some(100),
-        (T0, T0 + 1),
-        Some(3),
-    ));
+    host.db.exec(
+        "INSERT INTO promotions (id, sku, percent_off, fixed_price, starts_at, ends_at, \
+         max_units, created_at) VALUES ('zz', 'S-999', NULL, 100, ?, ?, 3, 0)",
+        &[(T0 as i64).into(), (T0 as i64 + 1).into()],
+    );
     let q = json_of(&get(&host, "/api/prices/S-999?qty=4"));
     assert_eq!(q["total"], 3 * 100 + 999);
 }
@@ -1049,24 +975,13 @@ fn a_product_added_to_the_catalog_is_quoted_at_its_price() {
         (4500, "EUR")
     );
     // It can get a promotion like any other product.
-    create_ok(
-        &host,
-        promo_body(
-            "NEW-KTL-1",
-            T0 - HOUR,
-            T0 + HOUR,
-            json!({"percent_off": 10}),
-        ),
-    );
+    active(&host, "NEW-KTL-1", json!({"percent_off": 10}));
     assert_eq!(
         json_of(&get(&host, "/api/prices/NEW-KTL-1"))["unit_price"],
         4050
     );
     assert!(
-        host.statements
-            .borrow()
-            .iter()
-            .all(|s| !s.contains("prices")),
+        host.db.statements().iter().all(|s| !s.contains("prices")),
         "no price table is read"
     );
 }
@@ -1074,10 +989,7 @@ fn a_product_added_to_the_catalog_is_quoted_at_its_price() {
 #[test]
 fn a_repriced_product_is_quoted_at_its_new_price() {
     let host = FakeHost::new();
-    let id = create_ok(
-        &host,
-        promo_body("S-999", T0 - HOUR, T0 + HOUR, json!({"percent_off": 15})),
-    );
+    let id = active(&host, "S-999", json!({"percent_off": 15}));
     assert_eq!(json_of(&get(&host, "/api/prices/S-999"))["unit_price"], 849);
     host.put_product("S-999", 2000, "GBP");
     let q = json_of(&get(&host, "/api/prices/S-999?qty=2"));
@@ -1115,7 +1027,8 @@ fn a_failing_catalog_lookup_is_503_and_unavailable() {
         !String::from_utf8_lossy(&reply.body).contains("no catalog instance"),
         "no internals leak"
     );
-    assert!(host.logged(Level::Warn, "catalog unavailable"));
+    assert!(host.logged(Level::Warn, "dependency unavailable"));
+    assert!(host.logged(Level::Warn, "catalog unavailable: no catalog instance"));
     assert_eq!(
         block_on(quote(&host, "S-999", 1, "", &[])),
         Err(QuoteError::Catalog(LookupError::Unavailable(
@@ -1131,7 +1044,7 @@ fn a_failing_catalog_lookup_is_503_and_unavailable() {
         503,
         "unavailable",
     );
-    assert!(host.tables.borrow().promotions.is_empty());
+    assert_eq!(promotions_stored(&host), 0);
     // Reading promotions does not need the catalog.
     assert_eq!(get(&host, "/api/promotions").status, 200);
 
@@ -1153,7 +1066,7 @@ fn promotions_for_skus_catalog_does_not_know_are_refused() {
             .unwrap()
             .contains("GONE-1")
     );
-    assert!(host.tables.borrow().promotions.is_empty());
+    assert_eq!(promotions_stored(&host), 0);
     assert_eq!(host.lookups.borrow().as_slice(), ["GONE-1"]);
     // Once catalog has it, the same promotion is accepted.
     host.put_product("GONE-1", 100, "USD");

@@ -2,30 +2,17 @@
 //! reads, and dispatch. Bad input never panics and never is a 500.
 
 use crate::body::BodySource;
-use crate::params;
 use crate::ports::Host;
 use crate::reply::Reply;
 use crate::routes::{self, Route};
 use crate::{prices, promotions};
+use sluice_kit::http::{header, split_target};
 
-/// A request as the glue hands it over.
-pub struct Request<B> {
-    /// The method name, e.g. `"GET"`.
-    pub method: String,
-    /// Path and query, e.g. `/api/prices/SKU-1?qty=3`.
-    pub path: String,
-    /// Header names and raw values, in order.
-    pub headers: Vec<(String, Vec<u8>)>,
-    /// The body, read only by routes that need it.
-    pub body: B,
-}
-
-/// The longest `x-request-id` echoed back.
-const MAX_REQUEST_ID: usize = 128;
+pub use sluice_kit::http::Request;
 
 /// Handles one request.
 pub async fn handle(host: &impl Host, mut req: Request<impl BodySource>) -> Reply {
-    let (path, query) = params::split_target(&req.path);
+    let (path, query) = split_target(&req.path);
     let authorization = header(&req.headers, "authorization");
     let result = match routes::parse(&req.method, path) {
         Err(e) => Err(e),
@@ -35,22 +22,7 @@ pub async fn handle(host: &impl Host, mut req: Request<impl BodySource>) -> Repl
         Ok(Route::CreatePromotion) => promotions::create(host, authorization, &mut req.body).await,
         Ok(Route::DeletePromotion(id)) => promotions::delete(host, authorization, &id).await,
     };
-    let reply = result.unwrap_or_else(Reply::from);
-    match header(&req.headers, "x-request-id") {
-        Some(id) if is_request_id(id) => reply.with_header("x-request-id", id),
-        _ => reply,
-    }
-}
-
-/// The first value of header `name` (case-insensitive), if it is UTF-8.
-pub fn header<'a>(headers: &'a [(String, Vec<u8>)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .and_then(|(_, v)| std::str::from_utf8(v).ok())
-}
-
-/// Whether `id` is safe to echo: 1..=128 visible ASCII characters.
-fn is_request_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= MAX_REQUEST_ID && id.bytes().all(|b| b.is_ascii_graphic())
+    result
+        .unwrap_or_else(Reply::from)
+        .with_request_id(&req.headers)
 }

@@ -7,14 +7,15 @@
 //! money rules in [`money`]), then the tenant's own rule ([`rules`]). The
 //! base price and its currency are catalog's: catalog is the one source of
 //! products and base prices, and pricing reads them on every quote through
-//! the host-linked `products` import ([`ports::Host::lookup_product`]; see
-//! [`quote`]), keeping no copy of its own. Promotion caps are counted when
+//! the host-linked `products` import ([`ports::Products`]; see [`quote`]),
+//! keeping no copy of its own. Promotion caps are counted when
 //! orders claim units ([`claims`]), atomically in the database.
 //!
 //! The business logic is plain Rust over the traits in [`ports`], unit
-//! tested natively; the `component` module (wasm only) binds those traits
-//! to the WIT imports and the exports to [`handler`], [`migrations`],
-//! [`quote`] and [`claims`].
+//! tested natively on the kit's test host (pricing's own migrations on an
+//! in-memory SQLite); the `component` module (wasm only) binds pricing's
+//! links to its own imports (the kit binds the shared ones) and the exports
+//! to [`handler`], [`migrations`], [`quote`] and [`claims`].
 
 pub mod auth;
 pub mod body;
@@ -22,7 +23,6 @@ pub mod claims;
 pub mod errors;
 pub mod failure;
 pub mod handler;
-pub mod ids;
 pub mod migrations;
 pub mod money;
 pub mod params;

@@ -29,21 +29,7 @@
 //! yet upgraded, against the same database) after migration 3 makes its
 //! quotes fail (500) instead of quoting the stale seeded prices.
 
-/// The SQL engines the host can give the component (`sql.dialect`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Sqlite,
-    Postgres,
-    Mysql,
-}
-
-/// One migration (`schema.migration`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Migration {
-    pub version: u32,
-    pub name: String,
-    pub statements: Vec<String>,
-}
+pub use sluice_kit::sql::{Dialect, Migration};
 
 /// Portable across SQLite, PostgreSQL and MySQL/MariaDB. Money and times
 /// (ms since the Unix epoch) are BIGINT.
@@ -83,10 +69,7 @@ const DROP_PRICES: &str = "DROP TABLE IF EXISTS prices";
 pub fn migrations(dialect: Dialect) -> Vec<Migration> {
     // MySQL/MariaDB: InnoDB for row locks and transactions, utf8mb4 and a
     // binary collation so keys compare by bytes as on the other engines.
-    let suffix = match dialect {
-        Dialect::Mysql => " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
-        Dialect::Sqlite | Dialect::Postgres => "",
-    };
+    let suffix = dialect.table_options();
     vec![
         Migration {
             version: 1,

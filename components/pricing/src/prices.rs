@@ -7,12 +7,13 @@
 //! preview another tenant's prices; for anyone else it may only name the
 //! caller's own tenant.
 
-use crate::errors::ApiError;
+use crate::errors::{ApiError, PricingError};
 use crate::ports::{Claims, Host};
 use crate::quote::{self, QuoteError};
 use crate::reply::Reply;
 use crate::wire::QuoteView;
 use crate::{auth, failure, params};
+use sluice_kit::http::query_param;
 
 /// Quotes `qty` (default 1) units of `sku` for the caller: the tenant and
 /// customer attributes of the verified token, or "default" and none
@@ -35,21 +36,22 @@ pub async fn get_price(
     query: &str,
     authorization: Option<&str>,
 ) -> Result<Reply, ApiError> {
-    let qty = params::quantity(params::query_param(query, "qty").as_deref())?;
+    let qty = params::quantity(query_param(query, "qty").as_deref())?;
     let caller = auth::optional_claims(host, authorization)?;
-    let (tenant, customer) = quote_for(caller.as_ref(), params::query_param(query, "tenant"))?;
+    let (tenant, customer) = quote_for(caller.as_ref(), query_param(query, "tenant"))?;
     match quote::quote(host, sku, qty, &tenant, customer).await {
         Ok(q) => Ok(Reply::json(200, &QuoteView::from(q))),
         Err(e) => Err(api_error(host, e)),
     }
 }
 
+/// Whom a quote is for: the tenant, and the customer attributes its rule
+/// sees.
+type Audience<'a> = (String, &'a [(String, String)]);
+
 /// The tenant and customer attributes to quote for: the caller's (see
 /// [`get_price`]), or the `?tenant=` a platform admin previews.
-fn quote_for(
-    caller: Option<&Claims>,
-    asked: Option<String>,
-) -> Result<(String, &[(String, String)]), ApiError> {
+fn quote_for(caller: Option<&Claims>, asked: Option<String>) -> Result<Audience<'_>, ApiError> {
     let (own, customer, admin) = match caller {
         Some(c) => (c.tenant.as_str(), &c.attributes[..], c.role == auth::ADMIN),
         None => ("", &[][..], false),
@@ -62,9 +64,11 @@ fn quote_for(
     };
     let tenant = match asked {
         None => own.to_string(),
-        Some(t) if !params::check_tenant(&t) => return Err(ApiError::InvalidTenant),
+        Some(t) if !params::check_tenant(&t) => {
+            return Err(ApiError::Service(PricingError::InvalidTenant));
+        }
         Some(t) if t == own || admin => t,
-        Some(_) => return Err(ApiError::TenantPreviewForbidden),
+        Some(_) => return Err(ApiError::Service(PricingError::TenantPreviewForbidden)),
     };
     Ok((tenant, customer))
 }
@@ -72,11 +76,11 @@ fn quote_for(
 /// A quote failure as the client sees it.
 pub fn api_error(host: &impl Host, err: QuoteError) -> ApiError {
     match err {
-        QuoteError::UnknownSku(sku) => ApiError::UnknownSku(sku),
-        QuoteError::InvalidQuantity(_) => ApiError::InvalidQuantity,
-        QuoteError::InvalidTenant(_) => ApiError::InvalidTenant,
+        QuoteError::UnknownSku(sku) => ApiError::Service(PricingError::UnknownSku(sku)),
+        QuoteError::InvalidQuantity(_) => ApiError::Service(PricingError::InvalidQuantity),
+        QuoteError::InvalidTenant(_) => ApiError::Service(PricingError::InvalidTenant),
         QuoteError::Store(e) => failure::store(host, "quote", &e),
-        QuoteError::Catalog(e) => failure::catalog(host, "quote", &e),
+        QuoteError::Catalog(e) => failure::unavailable(host, "quote", &e.to_string()),
         QuoteError::BadProduct(why) => failure::internal(host, "quote", &why),
         QuoteError::Overflow => failure::internal(host, "quote", "the total overflows"),
     }

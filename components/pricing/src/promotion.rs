@@ -1,7 +1,7 @@
 //! Promotions (flash sales): a discount on one sku inside a time window,
 //! optionally capped to a number of units sold at the promotional price.
 
-use crate::errors::ApiError;
+use crate::errors::{ApiError, PricingError};
 use crate::money::{self, MAX_UNIT_PRICE};
 use crate::times;
 use crate::wire::CreatePromotion;
@@ -92,7 +92,11 @@ pub struct NewPromotion {
 /// not after the start, `max_units` below 1, above [`MAX_UNIT_CAP`] or not
 /// an integer. Whether the sku exists is checked afterwards (404).
 pub fn validate(req: &CreatePromotion) -> Result<NewPromotion, ApiError> {
-    let invalid = |why: &str| Err(ApiError::InvalidPromotion(why.to_string()));
+    let invalid = |why: &str| {
+        Err(ApiError::Service(PricingError::InvalidPromotion(
+            why.into(),
+        )))
+    };
     let sku = req.sku.trim();
     if sku.is_empty() || sku.chars().count() > MAX_SKU_CHARS || sku.chars().any(char::is_control) {
         return invalid("sku must be 1 to 64 characters");
@@ -169,7 +173,7 @@ mod tests {
 
     fn rejected(req: &CreatePromotion) -> String {
         match validate(req) {
-            Err(ApiError::InvalidPromotion(why)) => why,
+            Err(ApiError::Service(PricingError::InvalidPromotion(why))) => why,
             other => panic!("expected invalid_promotion, got {other:?}"),
         }
     }

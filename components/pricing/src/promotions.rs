@@ -1,13 +1,14 @@
 //! `/api/promotions`: list and read (anyone), create and delete (admin).
 
 use crate::body::{self, BodySource};
-use crate::errors::ApiError;
+use crate::errors::{ApiError, PricingError};
 use crate::ports::{Host, Level};
 use crate::promotion::{self, Promotion};
 use crate::quote::now_ms;
 use crate::reply::Reply;
 use crate::wire::{self, CreatePromotion, PromotionView};
-use crate::{auth, failure, ids, store};
+use crate::{auth, failure, store};
+use sluice_kit::ids::random_hex;
 
 /// `GET /api/promotions`: every promotion, in window order, each saying
 /// whether it is active now and, if capped, how many units are left.
@@ -47,12 +48,13 @@ pub async fn create(
     let known = host
         .lookup_product(&new.sku)
         .await
-        .map_err(|e| failure::catalog(host, "create promotion", &e))?;
+        .map_err(|e| failure::unavailable(host, "create promotion", &e.to_string()))?;
     if known.is_none() {
-        return Err(ApiError::UnknownSku(new.sku));
+        return Err(ApiError::Service(PricingError::UnknownSku(new.sku)));
     }
+    // 128 random bits as 32 lowercase hex characters.
     let id =
-        ids::new_id().map_err(|e| failure::internal(host, "create promotion", &e.to_string()))?;
+        random_hex(16).map_err(|e| failure::internal(host, "create promotion", &e.to_string()))?;
     let now = now_ms(host);
     store::insert_promotion(host, &id, &new, now)
         .await
@@ -95,9 +97,11 @@ pub async fn delete(
                 "promotion deleted",
                 &[("promotion", id), ("by", &admin.subject)],
             );
-            Ok(Reply::no_content())
+            Ok(Reply::empty(204))
         }
-        Ok(false) => Err(ApiError::UnknownPromotion(id.to_string())),
+        Ok(false) => Err(ApiError::Service(PricingError::UnknownPromotion(
+            id.to_string(),
+        ))),
         Err(e) => Err(failure::sql(host, "delete promotion", &e)),
     }
 }
@@ -106,5 +110,5 @@ async fn find(host: &impl Host, id: &str) -> Result<Promotion, ApiError> {
     store::find_promotion(host, id)
         .await
         .map_err(|e| failure::store(host, "read promotion", &e))?
-        .ok_or_else(|| ApiError::UnknownPromotion(id.to_string()))
+        .ok_or_else(|| ApiError::Service(PricingError::UnknownPromotion(id.to_string())))
 }

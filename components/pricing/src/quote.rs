@@ -4,35 +4,19 @@
 //! Shared by `GET /api/prices/{sku}` and the typed `quote` export.
 //!
 //! The base price and its currency are catalog's, looked up on every quote
-//! through the host-linked `products` import ([`Host::lookup_product`]):
+//! through the host-linked `products` import
+//! ([`Products::lookup_product`](crate::ports::Products::lookup_product)):
 //! pricing keeps no copy, so a product created or repriced in the catalog
 //! is quoted at its current price at once.
 
 use crate::money::MAX_UNIT_PRICE;
 use crate::params;
-use crate::ports::{Host, LookupError, Product};
+use crate::ports::{Clock, Host, LookupError, Product};
 use crate::pricing;
 use crate::rules::{self, RuleInput};
 use crate::store::{self, StoreError};
 
-/// What changed a price (`quote.adjustment-kind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AdjustmentKind {
-    Promotion,
-    TenantRule,
-}
-
-/// Something that changed the price (`quote.adjustment`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Adjustment {
-    pub kind: AdjustmentKind,
-    /// The promotion id, for a promotion.
-    pub id: Option<String>,
-    /// Units of the quote it priced (for a promotion: the units an order
-    /// claims).
-    pub units: u32,
-    pub detail: String,
-}
+pub use sluice_kit::links::{Adjustment, AdjustmentKind};
 
 /// A price (`quote.price`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +91,7 @@ pub async fn product(host: &impl Host, sku: &str) -> Result<Product, QuoteError>
 }
 
 /// The host clock's now, in ms since the Unix epoch, as stored.
-pub fn now_ms(host: &impl Host) -> i64 {
+pub fn now_ms(host: &impl Clock) -> i64 {
     i64::try_from(host.now_ms()).unwrap_or(i64::MAX)
 }
 

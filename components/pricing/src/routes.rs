@@ -2,7 +2,8 @@
 //! paths, so the component sees `/api/prices/...` and `/api/promotions/...`.
 
 use crate::errors::ApiError;
-use crate::params;
+use sluice_kit::errors::only;
+use sluice_kit::http::percent_decode;
 
 /// The service's endpoints.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,14 +26,15 @@ pub const PRICES: &str = "/api/prices";
 pub const PROMOTIONS: &str = "/api/promotions";
 
 /// The route for `method` and `path` (without the query). One trailing
-/// slash is ignored; the `{sku}` and `{id}` segments are percent-decoded.
+/// slash is ignored; the `{sku}` and `{id}` segments are percent-decoded
+/// (a `+` stays a plus).
 /// Unknown paths are [`ApiError::NotFound`]; a known path with another
 /// method is [`ApiError::MethodNotAllowed`].
 pub fn parse(method: &str, path: &str) -> Result<Route, ApiError> {
     let path = path.strip_suffix('/').unwrap_or(path);
     if let Some(rest) = path.strip_prefix(PRICES) {
         let sku = segment(rest)?;
-        return allow(method, "GET", Route::Price(sku));
+        return only(method, "GET", Route::Price(sku));
     }
     if let Some(rest) = path.strip_prefix(PROMOTIONS) {
         if rest.is_empty() {
@@ -60,17 +62,9 @@ fn segment(rest: &str) -> Result<String, ApiError> {
     if raw.is_empty() || raw.contains('/') {
         return Err(ApiError::NotFound);
     }
-    params::decode_segment(raw)
+    percent_decode(raw)
         .filter(|s| !s.is_empty())
         .ok_or(ApiError::NotFound)
-}
-
-fn allow(method: &str, allow: &'static str, route: Route) -> Result<Route, ApiError> {
-    if method == allow {
-        Ok(route)
-    } else {
-        Err(ApiError::MethodNotAllowed { allow })
-    }
 }
 
 #[cfg(test)]
@@ -90,6 +84,10 @@ mod tests {
         assert_eq!(
             parse("GET", "/api/prices/A%20B"),
             Ok(Route::Price("A B".into()))
+        );
+        assert_eq!(
+            parse("GET", "/api/prices/a+b%2F"),
+            Ok(Route::Price("a+b/".into()))
         );
         assert_eq!(parse("GET", "/api/promotions"), Ok(Route::ListPromotions));
         assert_eq!(parse("GET", "/api/promotions/"), Ok(Route::ListPromotions));

@@ -1,13 +1,12 @@
 //! The tenant's own pricing rule: the last step of every quote.
 //!
-//! This is the seam for the tenant-rules issue. Today the wasm glue's
-//! [`Host::run_tenant_rule`] answers [`RuleOutcome::NoRule`]; that issue
-//! gives it a host import that runs the tenant's uploaded `pricing-rule`
-//! component in a sandbox (fuel, memory cap, deadline) and maps its answer
-//! (`rule.output` or an error, a trap, a timeout) onto [`RuleOutcome`].
-//! Everything after that — validating the answer, falling back to the
-//! price without the rule, and reporting the failure in the quote's
-//! `rule_error` — is here already and tested with a scripted rule.
+//! The host runs the tenant's uploaded `pricing-rule` component in a
+//! sandbox (fuel, memory cap, deadline) through the `tenant-rules` link
+//! ([`TenantRules::run_tenant_rule`](crate::ports::TenantRules::run_tenant_rule))
+//! and maps its answer (`rule.output` or an error, a trap, a timeout) onto
+//! [`RuleOutcome`]. Everything after that — validating the answer, falling
+//! back to the price without the rule, and reporting the failure in the
+//! quote's `rule_error` — is here, tested with a scripted rule.
 //!
 //! Semantics: the rule sees the quote so far once per line (one line, or
 //! two when a capped promotion covers only some units) with that line's

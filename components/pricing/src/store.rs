@@ -22,29 +22,7 @@ pub struct ClaimRow {
     pub released: bool,
 }
 
-/// Why a store operation failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreError {
-    /// The database reported an error.
-    Sql(SqlError),
-    /// A row did not have the expected shape.
-    BadRow(String),
-}
-
-impl From<SqlError> for StoreError {
-    fn from(e: SqlError) -> StoreError {
-        StoreError::Sql(e)
-    }
-}
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StoreError::Sql(e) => write!(f, "{e}"),
-            StoreError::BadRow(m) => write!(f, "unexpected row: {m}"),
-        }
-    }
-}
+pub use sluice_kit::sql::StoreError;
 
 /// Every promotion, in window order.
 pub const SELECT_PROMOTIONS: &str = "SELECT id, sku, percent_off, fixed_price, starts_at, ends_at, max_units, claimed_units FROM promotions ORDER BY starts_at, id";

@@ -44,6 +44,11 @@ pub struct GatewayConfig {
     /// peers (a scraper on the machine) and requests bearing this token
     /// (`Authorization: Bearer`, for a scraper elsewhere), nobody else.
     pub metrics_token: Option<String>,
+    /// Whether requests to a service instance in this process (`sluice up`,
+    /// a node running the gateway beside services) are handed to it in
+    /// memory rather than over loopback TCP. Off, every attempt is an HTTP
+    /// exchange (for comparison; the traffic control is the same).
+    pub in_process: bool,
 }
 
 impl Default for GatewayConfig {
@@ -61,6 +66,7 @@ impl Default for GatewayConfig {
             retry: RetryConfig::default(),
             breaker: BreakerConfig::default(),
             metrics_token: None,
+            in_process: true,
         }
     }
 }
@@ -73,7 +79,7 @@ impl Default for GatewayConfig {
 /// service checks the role, since a tenant's admin may manage its own.
 /// The nodes' admin APIs (admin only): a service's deploys and rollbacks go
 /// to a node running that service (`admin-{service}`), the rest to any node
-/// (`admin`).
+/// (`admin`); the services are the manifest's (`sluice-wit`).
 pub fn default_routes() -> Vec<Route> {
     let admin = |prefix: &str, service: &str| Route::new(prefix, service).admin(Methods::All);
     let token = |prefix: &str, service: &str| Route::new(prefix, service).protected(Methods::All);
@@ -88,7 +94,7 @@ pub fn default_routes() -> Vec<Route> {
         token("/admin/accounts", "account"),
         token("/admin/tenants/*/pricing-rule", "admin-pricing"),
     ];
-    for service in ["account", "catalog", "order", "pricing"] {
+    for service in sluice_wit::services() {
         routes.push(admin(
             &format!("/admin/components/{service}"),
             &format!("admin-{service}"),

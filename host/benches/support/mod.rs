@@ -2,7 +2,7 @@
 //! with its data in `dir`.
 
 use sluice::config::Config;
-use sluice::platform::{Node, NodeOptions, start};
+use sluice::node::{Node, NodeOptions, start};
 use std::path::Path;
 
 pub async fn node(services: &[&str], dir: &Path) -> Node {

@@ -5,12 +5,12 @@ use super::Admin;
 use super::reply::{Reply, error};
 use crate::desired::Serving;
 use crate::service::Service;
-use crate::swap::{Rollout, SwapError, rfc3339};
+use crate::swap::{Rollout, SwapError};
 use bytes::Bytes;
 use http::StatusCode;
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::time::{Duration, Instant, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 impl Admin {
     /// Every version of every service of this node (or of `only`), oldest
@@ -135,4 +135,25 @@ fn storage(e: anyhow::Error) -> Reply {
         "storage",
         format!("reading the desired state failed: {e:#}"),
     )
+}
+
+/// `at` as RFC 3339 UTC, to the second.
+fn rfc3339(at: SystemTime) -> String {
+    let secs = at.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    sluice_kit::times::rfc3339(secs as i64 * 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn formats_utc_times_to_the_second() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let at = UNIX_EPOCH + Duration::from_millis((1_795_996_800 + 3_723) * 1000 + 250);
+        assert_eq!(rfc3339(at), "2026-11-30T01:02:03Z");
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(rfc3339(leap), "2000-02-29T00:00:00Z");
+    }
 }

@@ -70,22 +70,6 @@ impl ServiceCapabilities {
             tenant_rules: tenant_rules::TenantRulesState::default(),
         }
     }
-
-    /// Capabilities for a component outside the platform (`sluice run`,
-    /// benchmarks): an in-process cache, a token key kept in the system
-    /// temp dir, the system clock, nothing else.
-    pub fn bare(service: &str) -> anyhow::Result<ServiceCapabilities> {
-        let scratch = std::env::temp_dir().join("sluice-run");
-        Ok(ServiceCapabilities::new(
-            service,
-            cache::build(&cache::CacheConfig::default())?,
-            Arc::new(token::TokenKeys::load_or_generate(
-                &token::TokenConfig::default(),
-                &scratch,
-            )?),
-            clock::ClockState::default(),
-        ))
-    }
 }
 
 /// Links every capability into `linker`. A component imports only what its

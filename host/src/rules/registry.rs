@@ -368,7 +368,7 @@ mod tests {
     async fn the_wait_for_a_sandbox_is_bounded_and_counted() {
         let registry = RuleRegistry::open(None).await.unwrap();
         registry
-            .put("bulk", crate::components::RULE_BULK.to_vec())
+            .put("bulk", crate::builtin::RULE_BULK.to_vec())
             .await
             .unwrap();
         let input = crate::rules::RuleInput {

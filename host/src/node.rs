@@ -16,10 +16,10 @@ use crate::capabilities::token::{TokenError, TokenKeys};
 use crate::config::Config;
 use crate::discovery::{self, Discovery, DiscoveryBackend, DiscoveryResolver, Registration};
 use crate::engine::{CompileCache, new_engine};
+use crate::frontdoor::FrontDoors;
 use crate::rules::RuleRegistry;
 use crate::service::{Service, Version};
 use crate::swap::Deployer;
-use crate::threads::FrontDoors;
 use anyhow::{Context as _, Result, bail};
 use sluice_gateway::{AuthError, Authenticator, Gateway, Identity};
 use std::collections::BTreeMap;
@@ -116,7 +116,7 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
         };
         let shared = Shared::new(&config, token.clone(), rules.clone(), discovery.clone())?;
         let threads = match config.front_door_threads {
-            0 => crate::threads::default_threads(),
+            0 => crate::frontdoor::default_threads(),
             n => n,
         };
         if config.discovery.backend == DiscoveryBackend::Embedded {
@@ -124,7 +124,7 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
         }
         for name in &crate::manifest::start_order(&options.services)? {
             refuse_local_replicas(&config, discovery.as_ref(), name).await?;
-            let bytes = crate::components::builtin(name)
+            let bytes = crate::builtin::component(name)
                 .with_context(|| format!("this build has no `{name}` component"))?;
             let caps = shared.capabilities(&config, name, &services).await?;
             let version = Version::prepare(&linker, &cache, bytes, 1)

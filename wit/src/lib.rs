@@ -1,20 +1,46 @@
-//! The services this build knows and how they call each other, all read
-//! from the WIT worlds (build.rs generates `WORLDS` and `SERVICES` from
-//! wit/world.wit): the service whose world exports an interface serves every
-//! import of it, and services start callees first. Adding a service is
-//! adding its component and its world; nothing here names one.
+//! The manifest of sluice's services, the one place that knows them: read
+//! from the WIT worlds in this folder at build time (build.rs generates
+//! [`WORLDS`]; a service world is one that exports `wasi:http/handler`).
+//! The service whose world exports an interface serves every import of it,
+//! and services start callees first. The host, the gateway's default routes
+//! and the tests read it; adding a service is adding its world and its
+//! component, and nothing else names one.
 
-use crate::components::{SERVICES, WORLDS, World};
 use anyhow::{Result, bail};
 
-/// Every service this build has a world and a component for.
+/// A service world (wit/world.wit), as a component of it names its imports
+/// and exports.
+#[derive(Debug)]
+pub struct World {
+    pub name: &'static str,
+    /// What it may import from sluice (WASI is linked for everyone).
+    pub imports: &'static [&'static str],
+    /// What it must export.
+    pub exports: &'static [&'static str],
+}
+
+include!(concat!(env!("OUT_DIR"), "/worlds.rs"));
+
+/// Every service, in the order wit/world.wit lists their worlds.
 pub fn services() -> &'static [&'static str] {
     SERVICES
 }
 
-/// Whether `name` is a service of this build.
+/// Whether `name` is a service.
 pub fn is_service(name: &str) -> bool {
     SERVICES.contains(&name)
+}
+
+/// The standard port of `service` (DESIGN.md): the services in name order
+/// take 8081, 8082, ... (account, catalog, order, pricing); 0 for anything
+/// else.
+pub fn default_port(service: &str) -> u16 {
+    let mut names = SERVICES.to_vec();
+    names.sort_unstable();
+    names
+        .iter()
+        .position(|s| *s == service)
+        .map_or(0, |i| 8081 + i as u16)
 }
 
 /// The world of `service`.
@@ -132,10 +158,20 @@ mod tests {
     }
 
     #[test]
-    fn every_service_has_a_world() {
+    fn the_services_are_the_worlds_that_answer_http() {
+        assert_eq!(services(), ["account", "catalog", "pricing", "order"]);
         for service in services() {
             assert!(world(service).is_some(), "{service}");
         }
         assert!(is_service("catalog") && !is_service("hello"));
+        assert!(!is_service("pricing-rule") && !is_service("guest") && !is_service("host"));
+    }
+
+    #[test]
+    fn standard_ports_follow_the_design() {
+        let ports: Vec<u16> = ["account", "catalog", "order", "pricing", "hello"]
+            .map(default_port)
+            .to_vec();
+        assert_eq!(ports, [8081, 8082, 8083, 8084, 0]);
     }
 }

@@ -55,7 +55,7 @@ impl FrontDoors {
                             let shutdown = async move {
                                 let _ = stopped.wait_for(|stop| *stop).await;
                             };
-                            crate::frontdoor::serve(service, listener, limits, shutdown).await
+                            super::serve(service, listener, limits, shutdown).await
                         })
                     })
                     .context("spawning a front-door thread")

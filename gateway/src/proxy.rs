@@ -64,7 +64,10 @@ impl Proxy {
                     tracing::warn!(%upstream, error = %error_chain(&*error), "local upstream attempt failed");
                     Err(AttemptError::Broken)
                 }
-                Ok(Ok(response)) => Ok(response),
+                Ok(Ok(mut response)) => {
+                    strip_hop_by_hop(response.headers_mut());
+                    Ok(response)
+                }
             };
         }
         *request.uri_mut() = upstream_uri(request.uri(), upstream).ok_or(AttemptError::Broken)?;

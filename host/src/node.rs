@@ -96,6 +96,9 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
     )?);
     let discovery = discovery::build(&config.discovery)?;
     let mut registrations = Vec::new();
+    // The front doors of this node's services, for its gateway (by the
+    // address it binds and the one discovery tells).
+    let mut local_upstreams = Vec::new();
     let mut admin_addr = None;
 
     if !options.services.is_empty() {
@@ -177,6 +180,9 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
                 .with_context(|| format!("registering {name} with discovery"))?;
             registrations.push(registration);
             service_addrs.insert(name.clone(), doors.addr);
+            for addr in [doors.addr, advertised] {
+                local_upstreams.push((addr, doors.local()));
+            }
             tasks.spawn(crate::housekeeping::run_until_stopped(
                 service.clone(),
                 config.housekeeping.clone(),
@@ -225,10 +231,14 @@ pub async fn start(config: Config, options: NodeOptions) -> Result<Node> {
             .map(|r| r.service.as_str())
             .collect();
         let resolver = DiscoveryResolver::new(discovery.clone(), routed).await;
-        let gateway = Gateway::builder(config.gateway.clone(), Arc::new(resolver))
-            .authenticator(Arc::new(GatewayTokens(token.clone())))
-            .bind()
-            .await?;
+        let mut builder = Gateway::builder(config.gateway.clone(), Arc::new(resolver))
+            .authenticator(Arc::new(GatewayTokens(token.clone())));
+        if config.gateway.in_process {
+            for (addr, upstream) in local_upstreams {
+                builder = builder.local_upstream(addr, upstream);
+            }
+        }
+        let gateway = builder.bind().await?;
         let addr = gateway.local_addr();
         println!("sluice: gateway listening on http://{addr}");
         let signal = stopped_signal(&stopped);

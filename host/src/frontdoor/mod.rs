@@ -1,7 +1,10 @@
 //! A service's front doors: its HTTP listeners. [`serve`] is one door
 //! (accept, a fresh instance per request, health and node calls);
-//! [`FrontDoors`] runs one door per thread on the service's address.
+//! [`FrontDoors`] runs one door per thread on the service's address, and
+//! hands the gateway of the same process a way in that skips the loopback
+//! TCP hop (`local.rs`).
 
+mod local;
 mod per_thread;
 mod serve;
 

@@ -6,9 +6,11 @@
 //! about twice as fast as one multi-thread runtime for a linked call
 //! (../shared/WASMTIME-NOTES.md and BENCHMARKS.md).
 
+use super::local::Local;
 use crate::http_server::ServerLimits;
 use crate::service::Service;
 use anyhow::{Context as _, Result};
+use sluice_gateway::LocalUpstream;
 use socket2::{Domain, Socket, Type};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,6 +22,7 @@ pub struct FrontDoors {
     /// The address they all listen on (the real port when 0 was asked).
     pub addr: SocketAddr,
     threads: Vec<JoinHandle<Result<()>>>,
+    local: Arc<Local>,
 }
 
 impl FrontDoors {
@@ -61,7 +64,17 @@ impl FrontDoors {
                     .context("spawning a front-door thread")
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(FrontDoors { addr, threads })
+        Ok(FrontDoors {
+            addr,
+            threads,
+            local: Local::new(service),
+        })
+    }
+
+    /// The service as an upstream the gateway in this process hands
+    /// requests to in memory.
+    pub fn local(&self) -> Arc<dyn LocalUpstream> {
+        self.local.clone()
     }
 
     /// Waits until every thread has stopped serving.

@@ -88,8 +88,19 @@ async fn handle(
         let function = function.to_string();
         return node_call(&handler.state().service, &function, request).await;
     }
+    answer(
+        handler,
+        request.map(|body| body.map_err(Into::into).boxed_unsync()),
+    )
+    .await
+}
+
+/// The component's answer to `request` (a fresh instance); a failure is 500.
+pub(super) async fn answer(
+    handler: &ProxyHandler<ServiceHandler>,
+    request: wasmtime_wasi_http::handler::Request,
+) -> hyper::Response<WasiBody> {
     let request_id = request.headers().get("x-request-id").cloned();
-    let request = request.map(|body| body.map_err(Into::into).boxed_unsync());
     match handler.handle((), request).await {
         Ok(response) => response,
         Err(e) => {
@@ -149,8 +160,8 @@ fn json_response(status: u16, body: Bytes) -> hyper::Response<WasiBody> {
 }
 
 /// Creates one instance per request from the service's active version.
-struct ServiceHandler {
-    service: Arc<Service>,
+pub(super) struct ServiceHandler {
+    pub(super) service: Arc<Service>,
 }
 
 impl HandlerState for ServiceHandler {
@@ -177,7 +188,7 @@ impl HandlerState for ServiceHandler {
 }
 
 /// An instance serves exactly one request: no state leaks between requests.
-struct OneRequest;
+pub(super) struct OneRequest;
 
 impl WorkerState for OneRequest {
     type StoreData = ComponentState;
@@ -210,7 +221,7 @@ impl WorkerState for OneRequest {
 
 /// Ends a worker whose request (or post-return work) outlives the timeout,
 /// and an idle worker at once.
-struct Expiration {
+pub(super) struct Expiration {
     sleep: Pin<Box<tokio::time::Sleep>>,
 }
 

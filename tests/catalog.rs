@@ -5,7 +5,6 @@
 mod support;
 
 use serde_json::{Value, json};
-use sqlx::Connection;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -234,23 +233,18 @@ async fn seeded_catalogue_and_admin_changes() {
         .assert_error(404, "not_found");
 }
 
-/// Opens the catalog's SQLite database in `data_dir` (what an order's
-/// reservation would change, done behind the service's back).
-async fn sqlite(data_dir: &Path) -> sqlx::SqliteConnection {
-    let url = format!("sqlite://{}", data_dir.join("catalog.db").display());
-    sqlx::SqliteConnection::connect(&url).await.unwrap()
-}
-
+/// Changes the stock in the catalog's SQLite database in `data_dir` (what
+/// an order's reservation would change, done behind the service's back).
 async fn set_stock_behind_the_service(data_dir: &Path, sku: &str, stock: i64) {
-    let mut db = sqlite(data_dir).await;
-    let done = sqlx::query("UPDATE products SET stock = ? WHERE sku = ?")
-        .bind(stock)
-        .bind(sku)
-        .execute(&mut db)
-        .await
+    let db = rusqlite::Connection::open(data_dir.join("catalog.db")).unwrap();
+    db.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    let changed = db
+        .execute(
+            "UPDATE products SET stock = ? WHERE sku = ?",
+            rusqlite::params![stock, sku],
+        )
         .unwrap();
-    assert_eq!(done.rows_affected(), 1);
-    db.close().await.unwrap();
+    assert_eq!(changed, 1);
 }
 
 #[tokio::test]

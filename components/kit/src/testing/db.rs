@@ -1,5 +1,6 @@
 //! [`Db`]: one in-memory SQLite database set up by a service's own
-//! migrations, answering [`Sql`] as the host's SQLite backend does, with
+//! migrations, answering [`Sql`] through the runner the host's SQLite
+//! backend runs every call with ([`crate::sqlite`]), with
 //! what a test needs around it: failures to inject, another instance's
 //! write slipped in just before a batch, a record of the SQL sent, and
 //! synchronous helpers to set up rows and read them back.
@@ -7,12 +8,12 @@
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 
 use super::START_MS;
-use super::sqlite::{self, Outcome};
 use crate::ports::Sql;
 use crate::sql::{Migration, Rows, SqlError, Statement, Value};
+use crate::sqlite::{self, Outcome};
 
 /// Something another instance does just before a batch.
 type BeforeBatch = Box<dyn FnOnce(&Db)>;
@@ -202,30 +203,10 @@ impl Db {
         }
     }
 
-    /// Runs `statements` in one transaction, all or none, as the host's
-    /// batch: begun `IMMEDIATE`, rolled back at the first error or the
-    /// first count other than a statement's `expect_rows`. On failure, the
-    /// index of the statement that failed (`statements.len()` for the
-    /// commit) and why.
+    /// Runs `statements` in one transaction, as the host's batch
+    /// ([`sqlite::transaction`]).
     fn transaction(&self, statements: &[Statement]) -> Result<Vec<u64>, (usize, SqlError)> {
-        let mut conn = self.conn.borrow_mut();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| (0, sqlite::classify(e)))?;
-        let mut counts = Vec::with_capacity(statements.len());
-        for (index, statement) in statements.iter().enumerate() {
-            let changed = sqlite::run(&tx, &statement.sql, &statement.params)
-                .map_err(|e| (index, e))?
-                .changed;
-            if statement.expect_rows.is_some_and(|n| n != changed) {
-                // Dropping `tx` rolls it back.
-                return Err((index, SqlError::ExpectationFailed(index as u32)));
-            }
-            counts.push(changed);
-        }
-        tx.commit()
-            .map_err(|e| (statements.len(), sqlite::classify(e)))?;
-        Ok(counts)
+        sqlite::transaction(&mut self.conn.borrow_mut(), statements)
     }
 }
 

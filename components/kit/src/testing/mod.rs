@@ -18,7 +18,6 @@ mod db;
 mod delegate;
 mod host;
 mod replies;
-mod sqlite;
 
 #[cfg(test)]
 mod db_tests;

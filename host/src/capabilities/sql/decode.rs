@@ -5,7 +5,6 @@
 
 use sqlx::mysql::MySql;
 use sqlx::postgres::Postgres;
-use sqlx::sqlite::Sqlite;
 use sqlx::{Database, Decode, TypeInfo, ValueRef};
 
 use super::{Dialect, Value};
@@ -37,27 +36,6 @@ fn read<'r, DB: Database, T: Decode<'r, DB>>(value: DB::ValueRef<'r>) -> Result<
 
 fn unsupported<DB: Database>(value: &DB::ValueRef<'_>) -> DecodeFailure {
     DecodeFailure::Unsupported(value.type_info().name().to_string())
-}
-
-impl Engine for Sqlite {
-    const DIALECT: Dialect = Dialect::Sqlite;
-
-    /// SQLite reports the value's storage class, whatever the declared type.
-    fn decode(value: Self::ValueRef<'_>) -> Result<Value, DecodeFailure> {
-        let name = value.type_info().name().to_string();
-        Ok(match name.as_str() {
-            "INTEGER" | "BOOLEAN" => Value::Integer(read::<Self, i64>(value)?),
-            "REAL" => Value::Real(read::<Self, f64>(value)?),
-            "TEXT" => Value::Text(read::<Self, String>(value)?),
-            "BLOB" => Value::Blob(read::<Self, Vec<u8>>(value)?),
-            "NULL" => Value::Null,
-            _ => return Err(unsupported::<Self>(&value)),
-        })
-    }
-
-    fn rows_affected(result: &Self::QueryResult) -> u64 {
-        result.rows_affected()
-    }
 }
 
 impl Engine for Postgres {

@@ -45,7 +45,8 @@ impl From<sqlx::Error> for SqlError {
 }
 
 /// Maps an error the database itself returned: by sqlx's kind first, then by
-/// SQLSTATE class (PostgreSQL, MySQL) or SQLite result code.
+/// SQLSTATE class (PostgreSQL, MySQL; SQLite's codes are sorted by
+/// `sluice_kit::sqlite::classify`).
 fn from_database_error(error: &dyn DatabaseError) -> SqlError {
     let message = error.message().to_string();
     match error.kind() {
@@ -56,20 +57,6 @@ fn from_database_error(error: &dyn DatabaseError) -> SqlError {
         _ => {}
     }
     let code = error.code().map(|c| c.into_owned()).unwrap_or_default();
-    if error
-        .try_downcast_ref::<sqlx::sqlite::SqliteError>()
-        .is_some()
-    {
-        // Extended result codes: the primary code is the low byte.
-        return match code.parse::<i32>().map(|c| c & 0xff) {
-            Ok(19) => SqlError::ConstraintViolation(message),
-            // SQLITE_ERROR is what prepare reports for syntax errors and
-            // unknown tables or columns; SQLITE_RANGE is a bad parameter index.
-            Ok(1 | 25) => SqlError::InvalidStatement(message),
-            Ok(5 | 6) => SqlError::Unavailable(message),
-            _ => SqlError::Other(message),
-        };
-    }
     match code.get(..2).unwrap_or("") {
         "23" => SqlError::ConstraintViolation(message),
         // 42: syntax error or access rule violation (also MySQL's unknown

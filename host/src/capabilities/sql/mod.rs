@@ -1,7 +1,8 @@
 //! The `sql` capability: a component's own database, behind [`SqlBackend`].
 //!
-//! One implementation, [`SqlxBackend`], serves SQLite, PostgreSQL and
-//! MySQL/MariaDB through sqlx, chosen by the URL in [`SqlConfig`]. Components
+//! [`SqliteBackend`] serves SQLite, each call run whole on the caller's
+//! thread; [`SqlxBackend`] serves PostgreSQL and MySQL/MariaDB through sqlx.
+//! The URL in [`SqlConfig`] chooses. Components
 //! write `?` placeholders everywhere (rewritten to `$n` for PostgreSQL); every
 //! column comes back as a [`Value`]. [`apply_migrations`] brings a database up
 //! to a component's schema, and [`testdb`] makes throw-away databases for
@@ -14,6 +15,7 @@ mod error;
 mod migrate;
 mod placeholders;
 mod runner;
+mod sqlite_backend;
 mod sqlx_backend;
 pub mod testdb;
 mod types;
@@ -27,11 +29,16 @@ pub use backend::SqlBackend;
 pub use config::SqlConfig;
 pub use error::SqlError;
 pub use migrate::{MIGRATIONS_TABLE, Migration, apply_migrations};
+pub use sqlite_backend::SqliteBackend;
 pub use sqlx_backend::SqlxBackend;
 pub use types::{Dialect, Rows, Statement, Value};
 
-/// Connects to the database `config` names; see [`SqlxBackend::connect`].
+/// Connects to the database `config` names; see [`SqliteBackend::connect`]
+/// and [`SqlxBackend::connect`].
 pub async fn connect(config: &SqlConfig) -> Result<Arc<dyn SqlBackend>, SqlError> {
+    if Dialect::from_url(&config.url) == Some(Dialect::Sqlite) {
+        return Ok(Arc::new(SqliteBackend::connect(config)?));
+    }
     Ok(Arc::new(SqlxBackend::connect(config).await?))
 }
 

@@ -7,7 +7,7 @@ use sqlx::{
 
 use super::decode::{DecodeFailure, Engine};
 use super::placeholders::rewrite;
-use super::{Dialect, Rows, SqlError, Statement, Value};
+use super::{Rows, SqlError, Statement, Value};
 
 /// A pool of connections to one engine.
 pub struct Runner<DB: Database> {
@@ -61,12 +61,7 @@ where
             .iter()
             .map(|s| rewrite(&s.sql, &s.params, DB::DIALECT))
             .collect::<Result<Vec<_>, _>>()?;
-        // SQLite: take the write lock up front, so a batch that reads first
-        // waits for other writers instead of failing to upgrade its lock.
-        let mut tx = match DB::DIALECT {
-            Dialect::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            _ => self.pool.begin().await?,
-        };
+        let mut tx = self.pool.begin().await?;
         let mut counts = Vec::with_capacity(statements.len());
         for (index, (statement, p)) in statements.iter().zip(&rewritten).enumerate() {
             let done = match bind(sqlx::query(&p.sql), &p.params).execute(&mut *tx).await {

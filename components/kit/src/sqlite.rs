@@ -1,19 +1,23 @@
-//! Running one SQL text on a SQLite connection the way the host's sqlx
-//! backend does (`host/src/capabilities/sql/runner.rs` and `error.rs`), so
-//! a service's tests see what it will see in production: the `?`
-//! placeholders counted against the parameters before anything runs, the
-//! parameters bound in order, every statement of the text run in turn,
-//! values read by storage class, changed rows counted per statement, and
-//! SQLite's result codes sorted into the same [`SqlError`] cases.
+//! Running SQL on a SQLite connection: the one runner behind the host's
+//! SQLite backend and the test host's [`crate::testing::Db`], so a service's
+//! tests see what it sees in production. The `?` placeholders are counted
+//! against the parameters before anything runs, the parameters bound in
+//! order, every statement of the text run in turn, values read by storage
+//! class, changed rows counted per statement, and SQLite's result codes
+//! sorted into the [`SqlError`] cases every engine shares.
+//!
+//! A text of one statement (what services send) is prepared once per
+//! connection and kept in its statement cache; a text of several (a
+//! migration) is prepared statement by statement each time.
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Batch, Connection, Statement, ffi};
+use rusqlite::{Batch, Connection, Statement as Prepared, TransactionBehavior, ffi};
 
-use crate::sql::{SqlError, Value};
+use crate::sql::{SqlError, Statement, Value};
 
 /// What one SQL text did.
 #[derive(Debug, Default)]
-pub(super) struct Outcome {
+pub struct Outcome {
     /// The names of the columns of the rows returned (of the statement that
     /// returned the first row, else of the first statement).
     pub columns: Vec<String>,
@@ -24,10 +28,68 @@ pub(super) struct Outcome {
 }
 
 /// Runs every statement of `sql` with `params` bound in order.
-pub(super) fn run(conn: &Connection, sql: &str, params: &[Value]) -> Result<Outcome, SqlError> {
-    // The host refuses a mismatch before anything runs. Counting prepares
-    // every statement, which fails when one uses a table an earlier one
-    // creates; then the mismatch is found while running.
+pub fn run(conn: &Connection, sql: &str, params: &[Value]) -> Result<Outcome, SqlError> {
+    if !one_statement(sql) {
+        return run_each(conn, sql, params);
+    }
+    let mut statement = conn.prepare_cached(sql).map_err(classify)?;
+    let wanted = statement.parameter_count();
+    if wanted != params.len() {
+        return Err(count_mismatch(wanted, params.len()));
+    }
+    step(conn, &mut statement, params)
+}
+
+/// Whether `sql` surely holds one statement: no `;` but at its end. (A
+/// `;` inside a literal or a comment takes the slower path, which runs one
+/// statement just as well.)
+fn one_statement(sql: &str) -> bool {
+    !sql.trim_end().trim_end_matches(';').contains(';')
+}
+
+/// Whether `sql` may write: then it must run where writers take turns.
+/// A text that does not prepare "writes" too, so that its error comes
+/// from the writer's connection like any other statement's.
+pub fn writes(conn: &Connection, sql: &str) -> bool {
+    !one_statement(sql)
+        || conn
+            .prepare_cached(sql)
+            .map_or(true, |statement| !statement.readonly())
+}
+
+/// Runs `statements` in one transaction, all or none: begun `IMMEDIATE`
+/// (a batch that reads first then waits for other writers instead of
+/// failing to upgrade its lock), rolled back at the first error or the
+/// first count other than a statement's `expect_rows`. The rows each
+/// changed; on failure, the index of the statement that failed
+/// (`statements.len()` for the commit) and why.
+pub fn transaction(
+    conn: &mut Connection,
+    statements: &[Statement],
+) -> Result<Vec<u64>, (usize, SqlError)> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| (0, classify(e)))?;
+    let mut counts = Vec::with_capacity(statements.len());
+    for (index, statement) in statements.iter().enumerate() {
+        let changed = run(&tx, &statement.sql, &statement.params)
+            .map_err(|e| (index, e))?
+            .changed;
+        if statement.expect_rows.is_some_and(|n| n != changed) {
+            // Dropping `tx` rolls it back.
+            return Err((index, SqlError::ExpectationFailed(index as u32)));
+        }
+        counts.push(changed);
+    }
+    tx.commit().map_err(|e| (statements.len(), classify(e)))?;
+    Ok(counts)
+}
+
+/// [`run`] for a text of several statements.
+fn run_each(conn: &Connection, sql: &str, params: &[Value]) -> Result<Outcome, SqlError> {
+    // Refused before anything runs. Counting prepares every statement,
+    // which fails when one uses a table an earlier one creates; then the
+    // mismatch is found while running.
     if let Some(placeholders) = placeholders(conn, sql)
         && placeholders != params.len()
     {
@@ -66,7 +128,7 @@ fn placeholders(conn: &Connection, sql: &str) -> Option<usize> {
     Some(total)
 }
 
-/// The host's words for a parameter count that does not match.
+/// The words for a parameter count that does not match.
 fn count_mismatch(placeholders: usize, params: usize) -> SqlError {
     SqlError::InvalidStatement(format!(
         "the statement has {placeholders} `?` placeholders but {params} parameters were given"
@@ -76,7 +138,7 @@ fn count_mismatch(placeholders: usize, params: usize) -> SqlError {
 /// Binds `params` to one prepared statement and runs it to the end.
 fn step(
     conn: &Connection,
-    statement: &mut Statement<'_>,
+    statement: &mut Prepared<'_>,
     params: &[Value],
 ) -> Result<Outcome, SqlError> {
     for (index, value) in params.iter().enumerate() {
@@ -138,9 +200,10 @@ fn read(value: ValueRef<'_>, column: &str) -> Result<Value, SqlError> {
     })
 }
 
-/// Sorts an error as the host's `error.rs` sorts SQLite's: by the primary
-/// result code (the low byte of the extended one).
-pub(super) fn classify(error: rusqlite::Error) -> SqlError {
+/// Sorts a SQLite error by its primary result code (the low byte of the
+/// extended one), as `error.rs` of the host sorts the other engines' by
+/// SQLSTATE class.
+pub fn classify(error: rusqlite::Error) -> SqlError {
     match error {
         rusqlite::Error::SqliteFailure(code, message) => {
             by_code(code, message.unwrap_or_else(|| code.to_string()))

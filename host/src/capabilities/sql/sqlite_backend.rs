@@ -1,0 +1,270 @@
+//! [`SqliteBackend`]: the [`SqlBackend`] over SQLite, each call run whole
+//! on the thread that makes it.
+//!
+//! A statement on a small SQLite database takes microseconds; a trip to
+//! another thread and back costs more than that. sqlx's SQLite driver makes
+//! that trip for every statement (BEGIN, each statement, COMMIT), and under
+//! the order load its worker threads and their wake-ups were a third of the
+//! process's CPU, SQLite itself under 2 % (BENCHMARKS.md, issue 12). Here a
+//! call runs in one piece where it is made, through the runner the test
+//! host uses too ([`sluice_kit::sqlite`]):
+//! - a read-only query on an idle reader connection (WAL: readers never
+//!   wait for the writer);
+//! - anything that may write (`execute`, `batch`, a writing query) on the
+//!   one writer connection, once it is this caller's turn. Writers wait
+//!   for it without blocking their thread, in arrival order; the turn is
+//!   held only while the call runs, never across an await.
+//!
+//! Statements are prepared once per connection and kept (the statement
+//! cache). Another process writing the same file is waited for up to the
+//! busy timeout, on the caller's thread; the platform's own writers never
+//! contend that way.
+
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use rusqlite::{Connection, OpenFlags};
+use sluice_kit::sql as kit;
+use sluice_kit::sqlite;
+
+use super::{Dialect, Rows, SqlBackend, SqlConfig, SqlError, Statement, Value};
+
+/// Statements kept prepared per connection: more than any service sends.
+const STATEMENT_CACHE: usize = 128;
+
+/// One SQLite database: a file, or memory.
+pub struct SqliteBackend {
+    file: Option<File>,
+    writer: tokio::sync::Mutex<Connection>,
+    /// Idle reader connections (a file only); more are opened on demand,
+    /// at most one per thread reading at that moment.
+    readers: Mutex<Vec<Connection>>,
+    /// How many idle readers are kept.
+    keep_readers: usize,
+}
+
+/// Where a file database is and how its connections are opened.
+struct File {
+    path: String,
+    flags: OpenFlags,
+    busy_timeout: Duration,
+}
+
+impl SqliteBackend {
+    /// Opens `config.url`: `sqlite://PATH` or `sqlite:PATH`, with an
+    /// optional `?mode=rwc|rw|ro|memory` (`rwc`, the default, creates the
+    /// file if missing); `sqlite::memory:` is a database in memory. A file
+    /// is put in WAL mode.
+    pub fn connect(config: &SqlConfig) -> Result<Self, SqlError> {
+        let (path, mode) = parse_url(&config.url)?;
+        let busy_timeout = Duration::from_millis(config.acquire_timeout_ms);
+        let keep_readers = config.max_connections.max(1) as usize;
+        if path == ":memory:" || mode == "memory" {
+            let writer = Connection::open_in_memory().map_err(sqlite::classify)?;
+            prepare(&writer, busy_timeout)?;
+            return Ok(Self::new(None, writer, keep_readers));
+        }
+        let flags = OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | match mode {
+                "ro" => OpenFlags::SQLITE_OPEN_READ_ONLY,
+                "rw" => OpenFlags::SQLITE_OPEN_READ_WRITE,
+                _ => OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+            };
+        let file = File {
+            path: path.to_string(),
+            flags,
+            busy_timeout,
+        };
+        let writer = file.open()?;
+        if mode != "ro" {
+            writer
+                .pragma_update(None, "journal_mode", "WAL")
+                .map_err(sqlite::classify)?;
+        }
+        Ok(Self::new(Some(file), writer, keep_readers))
+    }
+
+    fn new(file: Option<File>, writer: Connection, keep_readers: usize) -> Self {
+        Self {
+            file,
+            writer: tokio::sync::Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            keep_readers,
+        }
+    }
+
+    /// Runs `sql` on an idle reader if it only reads; `None` if it may
+    /// write (or the database is in memory, with its one connection).
+    fn try_read(&self, sql: &str, params: &[kit::Value]) -> Option<Result<Rows, SqlError>> {
+        let file = self.file.as_ref()?;
+        let idle = self.idle_readers().pop();
+        let reader = match idle {
+            Some(reader) => reader,
+            None => match file.open() {
+                Ok(reader) => reader,
+                Err(error) => return Some(Err(error)),
+            },
+        };
+        let read = (!sqlite::writes(&reader, sql)).then(|| rows(sqlite::run(&reader, sql, params)));
+        let mut idle = self.idle_readers();
+        if idle.len() < self.keep_readers {
+            idle.push(reader);
+        }
+        read
+    }
+
+    fn idle_readers(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+        self.readers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl File {
+    fn open(&self) -> Result<Connection, SqlError> {
+        let conn = Connection::open_with_flags(&self.path, self.flags).map_err(|e| {
+            SqlError::Unavailable(format!("cannot open SQLite database `{}`: {e}", self.path))
+        })?;
+        prepare(&conn, self.busy_timeout)?;
+        Ok(conn)
+    }
+}
+
+/// What every connection is set to: foreign keys enforced, a commit synced
+/// at checkpoints only (WAL's `NORMAL`), a busy timeout, a statement cache.
+fn prepare(conn: &Connection, busy_timeout: Duration) -> Result<(), SqlError> {
+    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+        .map_err(sqlite::classify)?;
+    conn.busy_timeout(busy_timeout).map_err(sqlite::classify)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(())
+}
+
+/// `sqlite://PATH?mode=M` → (`PATH`, `M`); the mode is empty if not given.
+fn parse_url(url: &str) -> Result<(&str, &str), SqlError> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or_else(|| SqlError::Other(format!("`{url}` is not a sqlite: URL")))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let mut mode = "";
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("mode", m @ ("rwc" | "rw" | "ro" | "memory"))) => mode = m,
+            _ => {
+                return Err(SqlError::Other(format!(
+                    "unsupported SQLite URL option `{pair}` in `{url}`: \
+                     the one option is mode=rwc|rw|ro|memory"
+                )));
+            }
+        }
+    }
+    if path.is_empty() {
+        return Err(SqlError::Other(format!("`{url}` names no SQLite file")));
+    }
+    Ok((path, mode))
+}
+
+impl SqlBackend for SqliteBackend {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn query(&self, sql: String, params: Vec<Value>) -> BoxFuture<'_, Result<Rows, SqlError>> {
+        Box::pin(async move {
+            let params: Vec<kit::Value> = params.into_iter().map(Into::into).collect();
+            if let Some(read) = self.try_read(&sql, &params) {
+                return read;
+            }
+            let writer = self.writer.lock().await;
+            rows(sqlite::run(&writer, &sql, &params))
+        })
+    }
+
+    fn execute(&self, sql: String, params: Vec<Value>) -> BoxFuture<'_, Result<u64, SqlError>> {
+        Box::pin(async move {
+            let params: Vec<kit::Value> = params.into_iter().map(Into::into).collect();
+            let writer = self.writer.lock().await;
+            Ok(sqlite::run(&writer, &sql, &params)?.changed)
+        })
+    }
+
+    fn batch(&self, statements: Vec<Statement>) -> BoxFuture<'_, Result<Vec<u64>, SqlError>> {
+        Box::pin(async move {
+            let statements: Vec<kit::Statement> = statements
+                .into_iter()
+                .map(|s| kit::Statement {
+                    sql: s.sql,
+                    params: s.params.into_iter().map(Into::into).collect(),
+                    expect_rows: s.expect_rows,
+                })
+                .collect();
+            let mut writer = self.writer.lock().await;
+            sqlite::transaction(&mut writer, &statements).map_err(|(_, error)| error.into())
+        })
+    }
+}
+
+fn rows(outcome: Result<sqlite::Outcome, kit::SqlError>) -> Result<Rows, SqlError> {
+    let outcome = outcome?;
+    Ok(Rows {
+        columns: outcome.columns,
+        rows: outcome
+            .rows
+            .into_iter()
+            .map(|row| row.into_iter().map(Value::from).collect())
+            .collect(),
+    })
+}
+
+impl From<Value> for kit::Value {
+    fn from(value: Value) -> Self {
+        match value {
+            Value::Null => kit::Value::Null,
+            Value::Integer(n) => kit::Value::Integer(n),
+            Value::Real(x) => kit::Value::Real(x),
+            Value::Text(s) => kit::Value::Text(s),
+            Value::Blob(b) => kit::Value::Blob(b),
+        }
+    }
+}
+
+impl From<kit::Value> for Value {
+    fn from(value: kit::Value) -> Self {
+        match value {
+            kit::Value::Null => Value::Null,
+            kit::Value::Integer(n) => Value::Integer(n),
+            kit::Value::Real(x) => Value::Real(x),
+            kit::Value::Text(s) => Value::Text(s),
+            kit::Value::Blob(b) => Value::Blob(b),
+        }
+    }
+}
+
+impl From<kit::SqlError> for SqlError {
+    fn from(error: kit::SqlError) -> Self {
+        match error {
+            kit::SqlError::ConstraintViolation(m) => SqlError::ConstraintViolation(m),
+            kit::SqlError::ExpectationFailed(i) => SqlError::ExpectationFailed(i),
+            kit::SqlError::InvalidStatement(m) => SqlError::InvalidStatement(m),
+            kit::SqlError::Unavailable(m) => SqlError::Unavailable(m),
+            kit::SqlError::Other(m) => SqlError::Other(m),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_url;
+
+    #[test]
+    fn urls_name_a_file_and_a_mode() {
+        assert_eq!(parse_url("sqlite://data/a.db").unwrap(), ("data/a.db", ""));
+        assert_eq!(
+            parse_url("sqlite:///tmp/x/a.db?mode=rwc").unwrap(),
+            ("/tmp/x/a.db", "rwc")
+        );
+        assert_eq!(parse_url("sqlite::memory:").unwrap(), (":memory:", ""));
+        assert!(parse_url("sqlite://a.db?cache=shared").is_err());
+        assert!(parse_url("sqlite://").is_err());
+    }
+}

@@ -254,7 +254,9 @@ impl From<kit::SqlError> for SqlError {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_url;
+    use super::super::testdb::fresh_database;
+    use super::*;
+    use futures::FutureExt;
 
     #[test]
     fn urls_name_a_file_and_a_mode() {
@@ -266,5 +268,83 @@ mod tests {
         assert_eq!(parse_url("sqlite::memory:").unwrap(), (":memory:", ""));
         assert!(parse_url("sqlite://a.db?cache=shared").is_err());
         assert!(parse_url("sqlite://").is_err());
+    }
+
+    fn text(s: &str) -> Value {
+        Value::Text(s.into())
+    }
+
+    /// The first column of every row `sql` returns.
+    async fn column(db: &SqliteBackend, sql: &str) -> Vec<Value> {
+        let rows = db.query(sql.into(), vec![]).await.unwrap();
+        rows.rows.into_iter().map(|mut row| row.remove(0)).collect()
+    }
+
+    #[tokio::test]
+    async fn a_writing_query_takes_the_writers_turn_and_readers_see_each_commit() {
+        let (url, _guard) = fresh_database(Dialect::Sqlite).await.unwrap();
+        let db = SqliteBackend::connect(&SqlConfig::new(&url)).unwrap();
+        db.execute(
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)".into(),
+            vec![],
+        )
+        .await
+        .unwrap();
+        // While another writer has its turn, a query that writes waits for
+        // it, and a read does not.
+        let turn = db.writer.lock().await;
+        let mut insert = db.query(
+            "INSERT INTO notes (body) VALUES (?) RETURNING id, body".into(),
+            vec![text("first")],
+        );
+        assert!((&mut insert).now_or_never().is_none(), "the write waits");
+        assert_eq!(
+            column(&db, "SELECT count(*) FROM notes").await,
+            [Value::Integer(0)]
+        );
+        drop(turn);
+        let inserted = insert.await.unwrap();
+        assert_eq!(inserted.columns, ["id", "body"]);
+        assert_eq!(inserted.rows, [[Value::Integer(1), text("first")]]);
+        // Readers (a connection of their own) see every commit at once.
+        assert_eq!(column(&db, "SELECT body FROM notes").await, [text("first")]);
+        db.batch(vec![
+            Statement::new("INSERT INTO notes (body) VALUES (?)", vec![text("second")]),
+            Statement::new("DELETE FROM notes WHERE body = ?", vec![text("first")]),
+        ])
+        .await
+        .unwrap();
+        assert_eq!(
+            column(&db, "SELECT body FROM notes").await,
+            [text("second")]
+        );
+        assert!(
+            !db.idle_readers().is_empty(),
+            "the reads ran on a reader, kept for the next"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_database_in_memory_is_one_connection() {
+        let db = SqliteBackend::connect(&SqlConfig::new("sqlite::memory:")).unwrap();
+        db.execute("CREATE TABLE t (n INTEGER)".into(), vec![])
+            .await
+            .unwrap();
+        db.execute("INSERT INTO t VALUES (7)".into(), vec![])
+            .await
+            .unwrap();
+        assert_eq!(column(&db, "SELECT n FROM t").await, [Value::Integer(7)]);
+        assert!(db.idle_readers().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_missing_folder_is_unavailable_and_named() {
+        let error = SqliteBackend::connect(&SqlConfig::new("sqlite:///no/such/folder/a.db"))
+            .err()
+            .unwrap();
+        assert!(
+            matches!(&error, SqlError::Unavailable(m) if m.contains("/no/such/folder/a.db")),
+            "{error:?}"
+        );
     }
 }

@@ -235,7 +235,7 @@ async fn seeded_catalogue_and_admin_changes() {
 
 /// Changes the stock in the catalog's SQLite database in `data_dir` (what
 /// an order's reservation would change, done behind the service's back).
-async fn set_stock_behind_the_service(data_dir: &Path, sku: &str, stock: i64) {
+fn set_stock_behind_the_service(data_dir: &Path, sku: &str, stock: i64) {
     let db = rusqlite::Connection::open(data_dir.join("catalog.db")).unwrap();
     db.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
     let changed = db
@@ -271,7 +271,7 @@ async fn restart_keeps_changes_and_never_reseeds() {
     assert_eq!(changed.status, 200, "{changed:?}");
     let keep = first.keep_data_dir();
     assert!(first.stop().success(), "clean exit on SIGTERM");
-    set_stock_behind_the_service(&first.data_dir, "OUT-TNT-021", 1).await;
+    set_stock_behind_the_service(&first.data_dir, "OUT-TNT-021", 1);
 
     let second = Platform::start(Options {
         data_dir: Some(first.data_dir.clone()),
@@ -410,7 +410,7 @@ async fn redis_cache_survives_an_outage() {
     .await;
     // Reads come from the cache: a change behind the service's back is not
     // seen yet.
-    set_stock_behind_the_service(&p.data_dir, sku, 111).await;
+    set_stock_behind_the_service(&p.data_dir, sku, 111);
     assert_eq!(product(&p, sku).await.body["stock"], 260);
     // An admin change invalidates it.
     let changed = update(&p, sku, Some(&token), &json!({"stock": 222})).await;
@@ -420,7 +420,7 @@ async fn redis_cache_survives_an_outage() {
     // Redis dies: reads are served from the database, quickly, and changes
     // still work.
     drop(redis.take());
-    set_stock_behind_the_service(&p.data_dir, sku, 333).await;
+    set_stock_behind_the_service(&p.data_dir, sku, 333);
     for _ in 0..5 {
         let started = Instant::now();
         let reply = product(&p, sku).await;
@@ -445,7 +445,7 @@ async fn redis_cache_survives_an_outage() {
         product(&p, sku).await.status == 200 && redis_has(&url, &key).await
     })
     .await;
-    set_stock_behind_the_service(&p.data_dir, sku, 555).await;
+    set_stock_behind_the_service(&p.data_dir, sku, 555);
     assert_eq!(
         product(&p, sku).await.body["stock"],
         444,

@@ -1,6 +1,7 @@
 //! The `sluice` binary.
 
 use clap::Parser;
+use std::io::IsTerminal;
 
 /// Errors an operator causes (a port in use, a bad value, a database that
 /// does not answer) print as one line, their causes joined; a backtrace
@@ -20,12 +21,22 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// The log (the gateway's access log is one line per request) is written
+/// to stderr by a thread of its own, so no request waits on a write(2);
+/// a full buffer makes the logging thread wait rather than drop a line,
+/// and every line is flushed before the process exits. Colours only on a
+/// terminal, never escape codes in a log file.
 fn run() -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SLUICE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let (writer, _flush_on_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("sluice-log")
+        .finish(std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(writer)
         .init();
     let cli = sluice::cli::Cli::parse();
     tokio::runtime::Builder::new_multi_thread()

@@ -6,35 +6,32 @@
 //! thread. Measured against both (BENCHMARKS.md, issue 12): the hop to a
 //! front-door thread cost more than it saved.
 
-use super::serve::{ServiceHandler, answer};
+use super::serve::answer;
 use crate::service::Service;
 use http_body_util::BodyExt;
 use sluice_gateway::{BoxError, GatewayBody, LocalResponse, LocalUpstream};
 use std::sync::Arc;
-use wasmtime_wasi_http::handler::ProxyHandler;
 
 /// A service's instances, as the gateway of this process reaches them.
 pub struct Local {
-    handler: ProxyHandler<ServiceHandler>,
+    service: Arc<Service>,
 }
 
 impl Local {
     pub(super) fn new(service: Arc<Service>) -> Arc<Local> {
-        Arc::new(Local {
-            handler: ProxyHandler::new(ServiceHandler { service }),
-        })
+        Arc::new(Local { service })
     }
 }
 
 impl LocalUpstream for Local {
     fn call(&self, request: http::Request<GatewayBody>) -> LocalResponse {
-        let handler = self.handler.clone();
+        let service = self.service.clone();
         let request = request.map(|body| {
             body.map_err(|e| wasmtime_wasi_http::Error::InternalError(Some(e.to_string())))
                 .boxed_unsync()
         });
         Box::pin(async move {
-            let response = answer(&handler, request).await;
+            let response = answer(&service, request).await;
             Ok(response.map(|body| body.map_err(|e| -> BoxError { Box::new(e) }).boxed_unsync()))
         })
     }

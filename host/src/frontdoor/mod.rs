@@ -5,6 +5,7 @@
 //! TCP hop (`local.rs`).
 
 mod local;
+mod one_request;
 mod per_thread;
 mod serve;
 

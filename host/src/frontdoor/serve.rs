@@ -1,6 +1,6 @@
 //! The HTTP front door of a service: hyper accepts connections and hands
-//! each request to a fresh component instance (wasmtime-wasi-http's
-//! `ProxyHandler`, reusing no instance), with TCP_NODELAY and graceful
+//! each request to a fresh component instance (`one_request`, reusing no
+//! instance), with TCP_NODELAY and graceful
 //! shutdown. A trap answers 500 for that request only. Two paths the host
 //! answers itself: the health check, and calls from other nodes into the
 //! service's typed exports (`links::CALL_PREFIX`).
@@ -8,23 +8,15 @@
 use crate::capabilities::links::{CALL_PREFIX, MAX_CALL_BYTES, answer_call};
 use crate::http_server::{Peer, ServerLimits};
 use crate::service::Service;
-use crate::state::ComponentState;
 use anyhow::Result;
 use bytes::Bytes;
 use http::HeaderValue;
 use http_body_util::{BodyExt, Full};
 use std::net::IpAddr;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::net::TcpListener;
-use wasmtime::StoreContextMut;
-use wasmtime::component::GuestTaskId;
 use wasmtime_wasi_http::WasiBody;
-use wasmtime_wasi_http::handler::{
-    HandlerState, Instance, ProxyHandler, ShouldAccept, WorkerExpiration, WorkerState, WorkerStatus,
-};
 
 const X_FORWARDED_FOR: &str = "x-forwarded-for";
 
@@ -43,7 +35,6 @@ pub async fn serve(
     limits: ServerLimits,
     shutdown: impl Future<Output = ()>,
 ) -> Result<()> {
-    let handler = ProxyHandler::new(ServiceHandler { service });
     let trusted: Arc<[IpAddr]> = limits.trusted_proxies.clone().into();
     crate::http_server::serve(
         "front door",
@@ -51,9 +42,9 @@ pub async fn serve(
         &limits,
         shutdown,
         move |mut request| {
-            let handler = handler.clone();
+            let service = service.clone();
             set_client(&mut request, &trusted);
-            async move { handle(&handler, request).await }
+            async move { handle(&service, request).await }
         },
     )
     .await
@@ -76,20 +67,20 @@ fn set_client<B>(request: &mut hyper::Request<B>, trusted: &[IpAddr]) {
 }
 
 async fn handle(
-    handler: &ProxyHandler<ServiceHandler>,
+    service: &Arc<Service>,
     request: hyper::Request<hyper::body::Incoming>,
 ) -> hyper::Response<WasiBody> {
     if request.uri().path() == HEALTH_PATH {
-        let service = &handler.state().service.name;
+        let service = &service.name;
         let body = format!(r#"{{"status":"ok","service":"{service}"}}"#);
         return json_response(200, Bytes::from(body));
     }
     if let Some(function) = request.uri().path().strip_prefix(CALL_PREFIX) {
         let function = function.to_string();
-        return node_call(&handler.state().service, &function, request).await;
+        return node_call(service, &function, request).await;
     }
     answer(
-        handler,
+        service,
         request.map(|body| body.map_err(Into::into).boxed_unsync()),
     )
     .await
@@ -97,14 +88,14 @@ async fn handle(
 
 /// The component's answer to `request` (a fresh instance); a failure is 500.
 pub(super) async fn answer(
-    handler: &ProxyHandler<ServiceHandler>,
+    service: &Arc<Service>,
     request: wasmtime_wasi_http::handler::Request,
 ) -> hyper::Response<WasiBody> {
     let request_id = request.headers().get("x-request-id").cloned();
-    match handler.handle((), request).await {
+    match super::one_request::answer(service, request).await {
         Ok(response) => response,
         Err(e) => {
-            let service = &handler.state().service.name;
+            let service = &service.name;
             tracing::error!(%service, "request failed: {e:?}");
             let mut response = internal_error();
             if let Some(id) = request_id {
@@ -157,88 +148,4 @@ fn json_response(status: u16, body: Bytes) -> hyper::Response<WasiBody> {
                 .boxed_unsync(),
         )
         .expect("a JSON response with a valid status")
-}
-
-/// Creates one instance per request from the service's active version.
-pub(super) struct ServiceHandler {
-    pub(super) service: Arc<Service>,
-}
-
-impl HandlerState for ServiceHandler {
-    type StoreData = ComponentState;
-    type WorkerExpiration = Expiration;
-    type WorkerState = OneRequest;
-
-    async fn instantiate(
-        &self,
-    ) -> wasmtime::Result<Instance<ComponentState, Expiration, OneRequest>> {
-        let version = self.service.current();
-        let mut store = self.service.new_store();
-        let proxy = version.proxy.instantiate_async(&mut store).await?;
-        Ok(Instance {
-            store,
-            proxy,
-            view: wasmtime_wasi_http::WasiHttpView::http,
-            expiration: Expiration {
-                sleep: Box::pin(tokio::time::sleep(REQUEST_TIMEOUT)),
-            },
-            state: OneRequest,
-        })
-    }
-}
-
-/// An instance serves exactly one request: no state leaks between requests.
-pub(super) struct OneRequest;
-
-impl WorkerState for OneRequest {
-    type StoreData = ComponentState;
-    type RequestData = ();
-
-    fn should_accept_request(&self, _concurrent: usize, total: usize) -> ShouldAccept {
-        if total == 0 {
-            ShouldAccept::Yes
-        } else {
-            ShouldAccept::Never
-        }
-    }
-
-    fn on_request_start(
-        &self,
-        _store: StoreContextMut<'_, ComponentState>,
-        _data: (),
-        _task: GuestTaskId,
-    ) -> Pin<Box<dyn Future<Output = ()> + Send + Sync>> {
-        Box::pin(tokio::time::sleep(REQUEST_TIMEOUT))
-    }
-
-    fn drop(&self, store: wasmtime::Store<ComponentState>, result: wasmtime::Result<()>) {
-        if let Err(e) = result {
-            tracing::warn!("instance ended with an error: {e:?}");
-        }
-        drop(store);
-    }
-}
-
-/// Ends a worker whose request (or post-return work) outlives the timeout,
-/// and an idle worker at once.
-pub(super) struct Expiration {
-    sleep: Pin<Box<tokio::time::Sleep>>,
-}
-
-impl WorkerExpiration for Expiration {
-    fn poll(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        status: WorkerStatus,
-        start: Instant,
-    ) -> Poll<()> {
-        if status == WorkerStatus::Idle {
-            return Poll::Ready(());
-        }
-        let deadline = tokio::time::Instant::from_std(start + REQUEST_TIMEOUT);
-        if self.sleep.deadline() != deadline {
-            self.sleep.as_mut().reset(deadline);
-        }
-        self.sleep.as_mut().poll(cx)
-    }
 }

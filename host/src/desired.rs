@@ -146,14 +146,15 @@ impl DesiredStore {
         let (revision, statement) = match seen {
             None => (
                 1,
-                Statement::new(
+                Statement::expect(
                     "INSERT INTO _sluice_desired (service, revision, state) VALUES (?, 1, ?)",
                     vec![self.service.as_str().into(), state.into()],
+                    1,
                 ),
             ),
             Some(seen) => (
                 seen + 1,
-                Statement::new(
+                Statement::expect(
                     "UPDATE _sluice_desired SET revision = ?, state = ? \
                      WHERE service = ? AND revision = ?",
                     vec![
@@ -162,10 +163,11 @@ impl DesiredStore {
                         self.service.as_str().into(),
                         seen.into(),
                     ],
+                    1,
                 ),
             ),
         };
-        match self.db.batch(vec![statement.expect(1)]).await {
+        match self.db.batch(vec![statement]).await {
             Ok(_) => Ok(Some(revision)),
             Err(SqlError::ExpectationFailed(_) | SqlError::ConstraintViolation(_)) => Ok(None),
             Err(e) => Err(e.into()),

@@ -1,6 +1,7 @@
 //! Plain mirrors of the WIT `sql` types (`value`, `rows`, `statement`,
-//! `error`), shared by the components that talk to a database (directly or
-//! through `shards`), plus typed column readers.
+//! `error`, `dialect`), plus typed column readers: the one definition the
+//! components that talk to a database (directly or through `shards`) and
+//! the host's `sql` capability share.
 
 /// A SQL parameter or column value (`sql.value`).
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +34,19 @@ impl From<i64> for Value {
 impl From<Option<&str>> for Value {
     fn from(s: Option<&str>) -> Value {
         s.map_or(Value::Null, Value::from)
+    }
+}
+
+impl Value {
+    /// The text in this value: TEXT, or bytes that are UTF-8 (MySQL/MariaDB
+    /// report a column with a binary collation, such as `utf8mb4_bin`, as
+    /// bytes).
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Value::Text(text) => Some(text),
+            Value::Blob(bytes) => std::str::from_utf8(bytes).ok(),
+            _ => None,
+        }
     }
 }
 
@@ -89,16 +103,21 @@ impl std::fmt::Display for SqlError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SqlError::ConstraintViolation(m) => write!(f, "constraint violation: {m}"),
-            SqlError::ExpectationFailed(i) => write!(f, "expectation failed at statement {i}"),
+            SqlError::ExpectationFailed(i) => write!(
+                f,
+                "statement {i} of the batch did not affect the expected number of rows"
+            ),
             SqlError::InvalidStatement(m) => write!(f, "invalid statement: {m}"),
-            SqlError::Unavailable(m) => write!(f, "unavailable: {m}"),
-            SqlError::Other(m) => write!(f, "{m}"),
+            SqlError::Unavailable(m) => write!(f, "database unavailable: {m}"),
+            SqlError::Other(m) => write!(f, "database error: {m}"),
         }
     }
 }
 
+impl std::error::Error for SqlError {}
+
 /// The SQL engines the host can give a component (`sql.dialect`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Dialect {
     Sqlite,
     Postgres,
@@ -106,6 +125,17 @@ pub enum Dialect {
 }
 
 impl Dialect {
+    /// The dialect a database URL names by its scheme, if any.
+    pub fn from_url(url: &str) -> Option<Dialect> {
+        let scheme = url.split_once(':')?.0.to_ascii_lowercase();
+        match scheme.as_str() {
+            "sqlite" => Some(Dialect::Sqlite),
+            "postgres" | "postgresql" => Some(Dialect::Postgres),
+            "mysql" | "mariadb" => Some(Dialect::Mysql),
+            _ => None,
+        }
+    }
+
     /// What a `CREATE TABLE` ends with: MySQL/MariaDB tables are InnoDB in
     /// utf8mb4 with a binary collation (keys compare by bytes, as on the
     /// other engines); nothing elsewhere.
@@ -114,6 +144,16 @@ impl Dialect {
             Dialect::Mysql => " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
             Dialect::Sqlite | Dialect::Postgres => "",
         }
+    }
+}
+
+impl std::fmt::Display for Dialect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgres",
+            Dialect::Mysql => "mysql",
+        })
     }
 }
 
@@ -170,12 +210,9 @@ impl std::fmt::Display for BadColumn {
 /// report a `VARCHAR` with a binary collation (`utf8mb4_bin`, which the
 /// migrations use so keys compare by bytes) as binary.
 pub fn text(row: &[Value], i: usize) -> Result<String, BadColumn> {
-    match row.get(i) {
-        Some(Value::Text(s)) => Ok(s.clone()),
-        Some(Value::Blob(b)) if std::str::from_utf8(b).is_ok() => {
-            Ok(String::from_utf8_lossy(b).into_owned())
-        }
-        other => Err(BadColumn(i, other.cloned().unwrap_or(Value::Null))),
+    match row.get(i).map(|value| (value, value.text())) {
+        Some((_, Some(text))) => Ok(text.to_string()),
+        other => Err(BadColumn(i, other.map_or(Value::Null, |(v, _)| v.clone()))),
     }
 }
 

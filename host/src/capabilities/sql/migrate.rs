@@ -113,15 +113,15 @@ async fn state(backend: &dyn SqlBackend, version: u32) -> Result<State, SqlError
 }
 
 fn record(migration: &Migration, applied_at: Value) -> Statement {
-    Statement::new(
-        format!("INSERT INTO {MIGRATIONS_TABLE} (version, name, applied_at) VALUES (?, ?, ?)"),
+    Statement::expect(
+        &format!("INSERT INTO {MIGRATIONS_TABLE} (version, name, applied_at) VALUES (?, ?, ?)"),
         vec![
             Value::Integer(migration.version.into()),
             Value::Text(migration.name.clone()),
             applied_at,
         ],
+        1,
     )
-    .expect(1)
 }
 
 fn now() -> Value {
@@ -138,7 +138,7 @@ async fn apply_atomic(backend: &dyn SqlBackend, migration: &Migration) -> Result
         migration
             .statements
             .iter()
-            .map(|sql| Statement::new(sql.clone(), vec![])),
+            .map(|sql| Statement::any(sql, vec![])),
     );
     match backend.batch(batch).await {
         Ok(_) => Ok(true),

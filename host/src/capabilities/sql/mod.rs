@@ -11,14 +11,13 @@
 mod backend;
 mod config;
 mod decode;
-mod error;
+mod sqlx_error;
 mod migrate;
 mod placeholders;
 mod runner;
 mod sqlite_backend;
 mod sqlx_backend;
 pub mod testdb;
-mod types;
 
 #[cfg(test)]
 mod tests;
@@ -27,11 +26,12 @@ use std::sync::Arc;
 
 pub use backend::SqlBackend;
 pub use config::SqlConfig;
-pub use error::SqlError;
 pub use migrate::{MIGRATIONS_TABLE, Migration, apply_migrations};
+/// The values, rows, statements, errors and dialects that cross the `sql`
+/// interface: the kit's, which the components use too.
+pub use sluice_kit::sql::{Dialect, Rows, SqlError, Statement, Value};
 pub use sqlite_backend::SqliteBackend;
 pub use sqlx_backend::SqlxBackend;
-pub use types::{Dialect, Rows, Statement, Value};
 
 /// Connects to the database `config` names; see [`SqliteBackend::connect`]
 /// and [`SqlxBackend::connect`].

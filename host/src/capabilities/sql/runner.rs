@@ -6,6 +6,7 @@ use sqlx::{
 };
 
 use super::decode::{DecodeFailure, Engine};
+use super::sqlx_error::from_sqlx;
 use super::placeholders::rewrite;
 use super::{Rows, SqlError, Statement, Value};
 
@@ -28,10 +29,11 @@ where
 {
     pub async fn query(&self, sql: &str, params: &[Value]) -> Result<Rows, SqlError> {
         let rewritten = rewrite(sql, params, DB::DIALECT)?;
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.pool.acquire().await.map_err(from_sqlx)?;
         let found = bind(sqlx::query(&rewritten.sql), &rewritten.params)
             .fetch_all(&mut *conn)
-            .await?;
+            .await
+            .map_err(from_sqlx)?;
         let columns = match found.first() {
             Some(row) => column_names(row.columns()),
             // No row to read the names from: the statement just ran on this
@@ -52,7 +54,8 @@ where
         let rewritten = rewrite(sql, params, DB::DIALECT)?;
         let done = bind(sqlx::query(&rewritten.sql), &rewritten.params)
             .execute(&self.pool)
-            .await?;
+            .await
+            .map_err(from_sqlx)?;
         Ok(DB::rows_affected(&done))
     }
 
@@ -61,14 +64,14 @@ where
             .iter()
             .map(|s| rewrite(&s.sql, &s.params, DB::DIALECT))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin().await.map_err(from_sqlx)?;
         let mut counts = Vec::with_capacity(statements.len());
         for (index, (statement, p)) in statements.iter().zip(&rewritten).enumerate() {
             let done = match bind(sqlx::query(&p.sql), &p.params).execute(&mut *tx).await {
                 Ok(done) => done,
                 Err(error) => {
                     let _ = tx.rollback().await;
-                    return Err(error.into());
+                    return Err(from_sqlx(error));
                 }
             };
             let affected = DB::rows_affected(&done);
@@ -76,12 +79,12 @@ where
                 .expect_rows
                 .is_some_and(|expected| expected != affected)
             {
-                tx.rollback().await?;
+                tx.rollback().await.map_err(from_sqlx)?;
                 return Err(SqlError::ExpectationFailed(index as u32));
             }
             counts.push(affected);
         }
-        tx.commit().await?;
+        tx.commit().await.map_err(from_sqlx)?;
         Ok(counts)
     }
 }
@@ -121,7 +124,7 @@ where
 {
     (0..row.len())
         .map(|i| {
-            let raw = row.try_get_raw(i)?;
+            let raw = row.try_get_raw(i).map_err(from_sqlx)?;
             if raw.is_null() {
                 return Ok(Value::Null);
             }

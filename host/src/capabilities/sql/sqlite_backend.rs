@@ -25,7 +25,6 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use rusqlite::{Connection, OpenFlags};
-use sluice_kit::sql as kit;
 use sluice_kit::sqlite;
 
 use super::{Dialect, Rows, SqlBackend, SqlConfig, SqlError, Statement, Value};
@@ -96,7 +95,7 @@ impl SqliteBackend {
 
     /// Runs `sql` on an idle reader if it only reads; `None` if it may
     /// write (or the database is in memory, with its one connection).
-    fn try_read(&self, sql: &str, params: &[kit::Value]) -> Option<Result<Rows, SqlError>> {
+    fn try_read(&self, sql: &str, params: &[Value]) -> Option<Result<Rows, SqlError>> {
         let file = self.file.as_ref()?;
         let idle = self.idle_readers().pop();
         let reader = match idle {
@@ -171,7 +170,6 @@ impl SqlBackend for SqliteBackend {
 
     fn query(&self, sql: String, params: Vec<Value>) -> BoxFuture<'_, Result<Rows, SqlError>> {
         Box::pin(async move {
-            let params: Vec<kit::Value> = params.into_iter().map(Into::into).collect();
             if let Some(read) = self.try_read(&sql, &params) {
                 return read;
             }
@@ -182,7 +180,6 @@ impl SqlBackend for SqliteBackend {
 
     fn execute(&self, sql: String, params: Vec<Value>) -> BoxFuture<'_, Result<u64, SqlError>> {
         Box::pin(async move {
-            let params: Vec<kit::Value> = params.into_iter().map(Into::into).collect();
             let writer = self.writer.lock().await;
             Ok(sqlite::run(&writer, &sql, &params)?.changed)
         })
@@ -190,66 +187,18 @@ impl SqlBackend for SqliteBackend {
 
     fn batch(&self, statements: Vec<Statement>) -> BoxFuture<'_, Result<Vec<u64>, SqlError>> {
         Box::pin(async move {
-            let statements: Vec<kit::Statement> = statements
-                .into_iter()
-                .map(|s| kit::Statement {
-                    sql: s.sql,
-                    params: s.params.into_iter().map(Into::into).collect(),
-                    expect_rows: s.expect_rows,
-                })
-                .collect();
             let mut writer = self.writer.lock().await;
-            sqlite::transaction(&mut writer, &statements).map_err(|(_, error)| error.into())
+            sqlite::transaction(&mut writer, &statements).map_err(|(_, error)| error)
         })
     }
 }
 
-fn rows(outcome: Result<sqlite::Outcome, kit::SqlError>) -> Result<Rows, SqlError> {
+fn rows(outcome: Result<sqlite::Outcome, SqlError>) -> Result<Rows, SqlError> {
     let outcome = outcome?;
     Ok(Rows {
         columns: outcome.columns,
-        rows: outcome
-            .rows
-            .into_iter()
-            .map(|row| row.into_iter().map(Value::from).collect())
-            .collect(),
+        rows: outcome.rows,
     })
-}
-
-impl From<Value> for kit::Value {
-    fn from(value: Value) -> Self {
-        match value {
-            Value::Null => kit::Value::Null,
-            Value::Integer(n) => kit::Value::Integer(n),
-            Value::Real(x) => kit::Value::Real(x),
-            Value::Text(s) => kit::Value::Text(s),
-            Value::Blob(b) => kit::Value::Blob(b),
-        }
-    }
-}
-
-impl From<kit::Value> for Value {
-    fn from(value: kit::Value) -> Self {
-        match value {
-            kit::Value::Null => Value::Null,
-            kit::Value::Integer(n) => Value::Integer(n),
-            kit::Value::Real(x) => Value::Real(x),
-            kit::Value::Text(s) => Value::Text(s),
-            kit::Value::Blob(b) => Value::Blob(b),
-        }
-    }
-}
-
-impl From<kit::SqlError> for SqlError {
-    fn from(error: kit::SqlError) -> Self {
-        match error {
-            kit::SqlError::ConstraintViolation(m) => SqlError::ConstraintViolation(m),
-            kit::SqlError::ExpectationFailed(i) => SqlError::ExpectationFailed(i),
-            kit::SqlError::InvalidStatement(m) => SqlError::InvalidStatement(m),
-            kit::SqlError::Unavailable(m) => SqlError::Unavailable(m),
-            kit::SqlError::Other(m) => SqlError::Other(m),
-        }
-    }
 }
 
 #[cfg(test)]
@@ -309,8 +258,8 @@ mod tests {
         // Readers (a connection of their own) see every commit at once.
         assert_eq!(column(&db, "SELECT body FROM notes").await, [text("first")]);
         db.batch(vec![
-            Statement::new("INSERT INTO notes (body) VALUES (?)", vec![text("second")]),
-            Statement::new("DELETE FROM notes WHERE body = ?", vec![text("first")]),
+            Statement::any("INSERT INTO notes (body) VALUES (?)", vec![text("second")]),
+            Statement::any("DELETE FROM notes WHERE body = ?", vec![text("first")]),
         ])
         .await
         .unwrap();

@@ -10,6 +10,7 @@ use sqlx::mysql::{MySql, MySqlConnectOptions};
 use sqlx::pool::PoolOptions;
 use sqlx::postgres::{PgConnectOptions, Postgres};
 
+use super::sqlx_error::from_sqlx;
 use super::runner::Runner;
 use super::{Dialect, Rows, SqlBackend, SqlConfig, SqlError, Statement, Value};
 
@@ -51,15 +52,17 @@ impl SqlxBackend {
             }
             Dialect::Postgres => Pools::Postgres(Runner {
                 pool: pool_options(config)
-                    .connect_with(PgConnectOptions::from_str(url)?)
-                    .await?,
+                    .connect_with(PgConnectOptions::from_str(url).map_err(from_sqlx)?)
+                    .await
+                    .map_err(from_sqlx)?,
             }),
             Dialect::Mysql => {
                 let url = url.replacen("mariadb:", "mysql:", 1);
                 Pools::Mysql(Runner {
                     pool: pool_options(config)
-                        .connect_with(MySqlConnectOptions::from_str(&url)?)
-                        .await?,
+                        .connect_with(MySqlConnectOptions::from_str(&url).map_err(from_sqlx)?)
+                        .await
+                        .map_err(from_sqlx)?,
                 })
             }
         };

@@ -389,17 +389,17 @@ async fn batch_rolls_back_when_an_expectation_fails(dialect: Dialect) {
     exec(&db, "INSERT INTO stock VALUES (1, 5), (2, 0)", vec![]).await;
 
     let take = |id: i64| {
-        Statement::new(
+        Statement::expect(
             "UPDATE stock SET qty = qty - 1 WHERE id = ? AND qty >= 1",
             vec![Value::Integer(id)],
+            1,
         )
-        .expect(1)
     };
     let ok = db
         .sql
         .batch(vec![
             take(1),
-            Statement::new(
+            Statement::any(
                 "INSERT INTO stock VALUES (?, ?)",
                 vec![Value::Integer(3), Value::Integer(9)],
             ),
@@ -413,7 +413,7 @@ async fn batch_rolls_back_when_an_expectation_fails(dialect: Dialect) {
         .sql
         .batch(vec![
             take(1),
-            Statement::new(
+            Statement::any(
                 "INSERT INTO stock VALUES (?, ?)",
                 vec![Value::Integer(4), Value::Integer(1)],
             ),
@@ -436,7 +436,7 @@ async fn batch_rolls_back_when_an_expectation_fails(dialect: Dialect) {
         .sql
         .batch(vec![
             take(1),
-            Statement::new("INSERT INTO stock VALUES (1, 1)", vec![]),
+            Statement::any("INSERT INTO stock VALUES (1, 1)", vec![]),
         ])
         .await
         .unwrap_err();
@@ -583,17 +583,17 @@ async fn concurrent_conditional_decrements_never_oversell(dialect: Dialect) {
         vec![Value::Integer(1), Value::Integer(10)],
     )
     .await;
-    let decrement = Statement::new(
+    let decrement = Statement::expect(
         "UPDATE t SET stock = stock - 1 WHERE id = ? AND stock >= 1",
         vec![Value::Integer(1)],
-    )
-    .expect(1);
+        1,
+    );
     race(&db, vec![decrement.clone()]).await;
 
     // Again with a read first in each batch: on SQLite that transaction
     // must still wait for the write lock rather than fail to upgrade.
     exec(&db, "UPDATE t SET stock = 10 WHERE id = 1", vec![]).await;
-    let read = Statement::new("SELECT stock FROM t WHERE id = ?", vec![Value::Integer(1)]);
+    let read = Statement::any("SELECT stock FROM t WHERE id = ?", vec![Value::Integer(1)]);
     race(&db, vec![read, decrement]).await;
 }
 

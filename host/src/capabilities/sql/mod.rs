@@ -11,12 +11,12 @@
 mod backend;
 mod config;
 mod decode;
-mod sqlx_error;
 mod migrate;
 mod placeholders;
 mod runner;
 mod sqlite_backend;
 mod sqlx_backend;
+mod sqlx_error;
 pub mod testdb;
 
 #[cfg(test)]

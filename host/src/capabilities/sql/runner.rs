@@ -6,8 +6,8 @@ use sqlx::{
 };
 
 use super::decode::{DecodeFailure, Engine};
-use super::sqlx_error::from_sqlx;
 use super::placeholders::rewrite;
+use super::sqlx_error::from_sqlx;
 use super::{Rows, SqlError, Statement, Value};
 
 /// A pool of connections to one engine.

@@ -10,8 +10,8 @@ use sqlx::mysql::{MySql, MySqlConnectOptions};
 use sqlx::pool::PoolOptions;
 use sqlx::postgres::{PgConnectOptions, Postgres};
 
-use super::sqlx_error::from_sqlx;
 use super::runner::Runner;
+use super::sqlx_error::from_sqlx;
 use super::{Dialect, Rows, SqlBackend, SqlConfig, SqlError, Statement, Value};
 
 /// A pooled database, one of the two engines.

@@ -6,10 +6,15 @@
 /// A SQL parameter or column value (`sql.value`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// SQL NULL.
     Null,
+    /// A 64-bit integer (all integer widths, booleans as 0/1).
     Integer(i64),
+    /// A double-precision float.
     Real(f64),
+    /// Text (TEXT, VARCHAR, CHAR).
     Text(String),
+    /// Raw bytes (BLOB, BYTEA, VARBINARY).
     Blob(Vec<u8>),
 }
 
@@ -53,7 +58,9 @@ impl Value {
 /// Rows a query returned (`sql.rows`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Rows {
+    /// Column names, in select order.
     pub columns: Vec<String>,
+    /// One entry per row; each row has one value per column.
     pub rows: Vec<Vec<Value>>,
 }
 
@@ -90,12 +97,18 @@ impl Statement {
 /// Why a statement failed (`sql.error`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SqlError {
+    /// A unique, primary-key, foreign-key, not-null or check constraint
+    /// rejected the statement; the string is the database's message.
     ConstraintViolation(String),
     /// Statement `index` of a batch affected another number of rows than
     /// its `expect_rows`; nothing in the batch was applied.
     ExpectationFailed(u32),
+    /// Not valid for this database: syntax, unknown table or column, wrong
+    /// parameter count, unsupported column type.
     InvalidStatement(String),
+    /// The database could not be reached or did not answer in time.
     Unavailable(String),
+    /// Any other database error.
     Other(String),
 }
 
@@ -210,10 +223,11 @@ impl std::fmt::Display for BadColumn {
 /// report a `VARCHAR` with a binary collation (`utf8mb4_bin`, which the
 /// migrations use so keys compare by bytes) as binary.
 pub fn text(row: &[Value], i: usize) -> Result<String, BadColumn> {
-    match row.get(i).map(|value| (value, value.text())) {
-        Some((_, Some(text))) => Ok(text.to_string()),
-        other => Err(BadColumn(i, other.map_or(Value::Null, |(v, _)| v.clone()))),
-    }
+    let value = row.get(i).unwrap_or(&Value::Null);
+    value
+        .text()
+        .map(str::to_string)
+        .ok_or_else(|| BadColumn(i, value.clone()))
 }
 
 /// Column `i` of `row` as an integer.

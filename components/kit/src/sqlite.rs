@@ -13,7 +13,7 @@
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Batch, Connection, Statement as Prepared, TransactionBehavior, ffi};
 
-use crate::sql::{SqlError, Statement, Value};
+use crate::sql::{Rows, SqlError, Statement, Value};
 
 /// What one SQL text did.
 #[derive(Debug, Default)]
@@ -25,6 +25,15 @@ pub struct Outcome {
     /// Rows the statements changed themselves (`sqlite3_changes`: not rows
     /// changed by triggers or foreign-key actions).
     pub changed: u64,
+}
+
+impl From<Outcome> for Rows {
+    fn from(outcome: Outcome) -> Rows {
+        Rows {
+            columns: outcome.columns,
+            rows: outcome.rows,
+        }
+    }
 }
 
 /// Runs every statement of `sql` with `params` bound in order.

@@ -1,7 +1,7 @@
 //! The HTTP front door of a service: hyper accepts connections and hands
 //! each request to a fresh component instance (`one_request`, reusing no
-//! instance), with TCP_NODELAY and graceful
-//! shutdown. A trap answers 500 for that request only. Two paths the host
+//! instance), with TCP_NODELAY and graceful shutdown. A trap answers 500
+//! for that request only. Two paths the host
 //! answers itself: the health check, and calls from other nodes into the
 //! service's typed exports (`links::CALL_PREFIX`).
 

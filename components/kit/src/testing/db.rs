@@ -213,11 +213,7 @@ impl Db {
 impl Sql for Db {
     async fn query(&self, sql: &str, params: Vec<Value>) -> Result<Rows, SqlError> {
         self.call([sql])?;
-        let outcome = sqlite::run(&self.conn.borrow(), sql, &params)?;
-        Ok(Rows {
-            columns: outcome.columns,
-            rows: outcome.rows,
-        })
+        Ok(sqlite::run(&self.conn.borrow(), sql, &params)?.into())
     }
 
     /// Runs the write of [`Db::before_next_execute`] first, if one waits.

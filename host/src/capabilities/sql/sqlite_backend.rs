@@ -105,7 +105,8 @@ impl SqliteBackend {
                 Err(error) => return Some(Err(error)),
             },
         };
-        let read = (!sqlite::writes(&reader, sql)).then(|| rows(sqlite::run(&reader, sql, params)));
+        let read = (!sqlite::writes(&reader, sql))
+            .then(|| sqlite::run(&reader, sql, params).map(Rows::from));
         let mut idle = self.idle_readers();
         if idle.len() < self.keep_readers {
             idle.push(reader);
@@ -174,7 +175,7 @@ impl SqlBackend for SqliteBackend {
                 return read;
             }
             let writer = self.writer.lock().await;
-            rows(sqlite::run(&writer, &sql, &params))
+            sqlite::run(&writer, &sql, &params).map(Rows::from)
         })
     }
 
@@ -191,14 +192,6 @@ impl SqlBackend for SqliteBackend {
             sqlite::transaction(&mut writer, &statements).map_err(|(_, error)| error)
         })
     }
-}
-
-fn rows(outcome: Result<sqlite::Outcome, SqlError>) -> Result<Rows, SqlError> {
-    let outcome = outcome?;
-    Ok(Rows {
-        columns: outcome.columns,
-        rows: outcome.rows,
-    })
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! The per-request path without I/O: a fresh store, instantiate from an
 //! `InstancePre` (pooling allocator, copy-on-write images), call a trivial
-//! export, drop. The component is the example pricing rule `round99`.
+//! export, drop. The component is the example pricing rule `round99`; then
+//! a fresh instance and its drop for each built-in component, the services'
+//! against the p3 `hello`, so what a service's size costs per request shows.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use sluice::bindings::rule::{GuestIndices, Input};
@@ -53,6 +55,26 @@ fn bench(c: &mut Criterion) {
             assert_eq!(out.unit_price, 1199);
         })
     });
+    use sluice::builtin::{ACCOUNT, CATALOG, HELLO, ORDER, PRICING};
+    for (name, bytes) in [
+        ("hello", HELLO),
+        ("account", ACCOUNT),
+        ("catalog", CATALOG),
+        ("order", ORDER),
+        ("pricing", PRICING),
+    ] {
+        let component = CompileCache::new(&engine, None)
+            .unwrap()
+            .load(&engine, bytes)
+            .unwrap();
+        let pre = linker.instantiate_pre(&component).unwrap();
+        c.bench_function(&format!("new store + instantiate + drop: {name}"), |b| {
+            b.to_async(&rt).iter(|| async {
+                let mut store = sluice::state::ComponentState::new_store(&engine, caps.clone());
+                pre.instantiate_async(&mut store).await.unwrap();
+            })
+        });
+    }
 }
 
 criterion_group!(benches, bench);

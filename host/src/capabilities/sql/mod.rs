@@ -15,6 +15,7 @@ mod migrate;
 mod placeholders;
 mod runner;
 mod sqlite_backend;
+mod sqlite_checkpoints;
 mod sqlx_backend;
 mod sqlx_error;
 pub mod testdb;

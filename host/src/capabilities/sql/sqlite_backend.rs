@@ -16,17 +16,19 @@
 //!   held only while the call runs, never across an await.
 //!
 //! Statements are prepared once per connection and kept (the statement
-//! cache). Another process writing the same file is waited for up to the
+//! cache). A file database's WAL is checkpointed by a thread of its own
+//! ([`Checkpoints`]), not inside a request's commit. Another process writing the same file is waited for up to the
 //! busy timeout, on the caller's thread; the platform's own writers never
 //! contend that way.
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use rusqlite::{Connection, OpenFlags};
 use sluice_kit::sqlite;
 
+use super::sqlite_checkpoints::{Checkpoints, Writer};
 use super::{Dialect, Rows, SqlBackend, SqlConfig, SqlError, Statement, Value};
 
 /// Statements kept prepared per connection: more than any service sends.
@@ -35,12 +37,14 @@ const STATEMENT_CACHE: usize = 128;
 /// One SQLite database: a file, or memory.
 pub struct SqliteBackend {
     file: Option<File>,
-    writer: tokio::sync::Mutex<Connection>,
+    writer: Arc<Writer>,
     /// Idle reader connections (a file only); more are opened on demand,
     /// at most one per thread reading at that moment.
     readers: Mutex<Vec<Connection>>,
     /// How many idle readers are kept.
     keep_readers: usize,
+    /// The checkpoint thread of a file the writer may write.
+    checkpoints: Option<Checkpoints>,
 }
 
 /// Where a file database is and how its connections are opened.
@@ -81,15 +85,31 @@ impl SqliteBackend {
                 .pragma_update(None, "journal_mode", "WAL")
                 .map_err(sqlite::classify)?;
         }
-        Ok(Self::new(Some(file), writer, keep_readers))
+        let mut db = Self::new(Some(file), writer, keep_readers);
+        if mode != "ro" {
+            db.checkpoints = db
+                .file
+                .as_ref()
+                .and_then(|file| file.checkpoints(&db.writer));
+        }
+        Ok(db)
     }
 
     fn new(file: Option<File>, writer: Connection, keep_readers: usize) -> Self {
         Self {
             file,
-            writer: tokio::sync::Mutex::new(writer),
+            writer: Arc::new(tokio::sync::Mutex::new(writer)),
             readers: Mutex::new(Vec::new()),
             keep_readers,
+            checkpoints: None,
+        }
+    }
+
+    /// The writer committed (or tried to): the checkpoint thread may copy
+    /// the new WAL pages into the file.
+    fn committed(&self) {
+        if let Some(checkpoints) = &self.checkpoints {
+            checkpoints.committed();
         }
     }
 
@@ -126,6 +146,20 @@ impl File {
         })?;
         prepare(&conn, self.busy_timeout)?;
         Ok(conn)
+    }
+
+    /// The checkpoint thread of `writer`'s file, on a connection of its
+    /// own; none (SQLite checkpoints inside commits, as by default) if
+    /// that cannot start.
+    fn checkpoints(&self, writer: &Arc<Writer>) -> Option<Checkpoints> {
+        let started = self.open().map_err(|e| e.to_string()).and_then(|conn| {
+            Checkpoints::start(writer, conn, &self.path).map_err(|e| e.to_string())
+        });
+        started
+            .inspect_err(|error| {
+                tracing::warn!(path = %self.path, %error, "SQLite checkpoints stay inside commits")
+            })
+            .ok()
     }
 }
 
@@ -175,21 +209,27 @@ impl SqlBackend for SqliteBackend {
                 return read;
             }
             let writer = self.writer.lock().await;
-            sqlite::run(&writer, &sql, &params).map(Rows::from)
+            let rows = sqlite::run(&writer, &sql, &params).map(Rows::from);
+            self.committed();
+            rows
         })
     }
 
     fn execute(&self, sql: String, params: Vec<Value>) -> BoxFuture<'_, Result<u64, SqlError>> {
         Box::pin(async move {
             let writer = self.writer.lock().await;
-            Ok(sqlite::run(&writer, &sql, &params)?.changed)
+            let changed = sqlite::run(&writer, &sql, &params).map(|outcome| outcome.changed);
+            self.committed();
+            changed
         })
     }
 
     fn batch(&self, statements: Vec<Statement>) -> BoxFuture<'_, Result<Vec<u64>, SqlError>> {
         Box::pin(async move {
             let mut writer = self.writer.lock().await;
-            sqlite::transaction(&mut writer, &statements).map_err(|(_, error)| error)
+            let changed = sqlite::transaction(&mut writer, &statements).map_err(|(_, error)| error);
+            self.committed();
+            changed
         })
     }
 }
@@ -263,6 +303,82 @@ mod tests {
         assert!(
             !db.idle_readers().is_empty(),
             "the reads ran on a reader, kept for the next"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_files_wal_is_copied_back_by_the_checkpoint_thread_not_by_commits() {
+        let (url, _guard) = fresh_database(Dialect::Sqlite).await.unwrap();
+        let db = SqliteBackend::connect(&SqlConfig::new(&url)).unwrap();
+        let backstop = db
+            .writer
+            .lock()
+            .await
+            .pragma_query_value(None, "wal_autocheckpoint", |r| r.get::<_, u32>(0));
+        assert_eq!(
+            backstop.unwrap(),
+            super::super::sqlite_checkpoints::BACKSTOP_PAGES
+        );
+        let (path, _) = parse_url(&url).unwrap();
+        let file_size = || std::fs::metadata(path).unwrap().len();
+        db.execute("CREATE TABLE blobs (body BLOB NOT NULL)".into(), vec![])
+            .await
+            .unwrap();
+        let before = file_size();
+        // 100 pages in the WAL: far below the writer's own automatic
+        // checkpoint, so only the thread copies them into the file.
+        db.batch(vec![Statement::any(
+            "INSERT INTO blobs VALUES (?)",
+            vec![Value::Blob(vec![7; 400 * 1024])],
+        )])
+        .await
+        .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while file_size() < before + 400 * 1024 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the file is still {} bytes: no checkpoint copied the WAL into it",
+                file_size()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(
+            column(&db, "SELECT length(body) FROM blobs").await,
+            [Value::Integer(400 * 1024)]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_writer_that_never_pauses_still_gets_its_wal_started_over() {
+        let (url, _guard) = fresh_database(Dialect::Sqlite).await.unwrap();
+        let db = SqliteBackend::connect(&SqlConfig::new(&url)).unwrap();
+        // No backstop: only the checkpoint thread can start the WAL over.
+        let writer = db.writer.lock().await;
+        writer.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        drop(writer);
+        db.execute("CREATE TABLE notes (body TEXT NOT NULL)".into(), vec![])
+            .await
+            .unwrap();
+        // Two seconds of back-to-back commits, each adding at least one
+        // frame to the WAL: the WAL's frames are never all in the file
+        // while the writer runs, unless the checkpoint takes its turn.
+        let (started, mut commits) = (std::time::Instant::now(), 0);
+        while started.elapsed() < Duration::from_secs(2) {
+            db.batch(vec![
+                Statement::any("DELETE FROM notes", vec![]),
+                Statement::any("INSERT INTO notes VALUES (?)", vec![text("a note")]),
+            ])
+            .await
+            .unwrap();
+            commits += 1;
+        }
+        let writer = db.writer.lock().await;
+        let frames: i64 = writer
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(1))
+            .unwrap();
+        assert!(
+            frames < commits / 2,
+            "the WAL holds {frames} frames after {commits} commits: it never started over"
         );
     }
 

@@ -17,9 +17,9 @@
 //!
 //! Statements are prepared once per connection and kept (the statement
 //! cache). A file database's WAL is checkpointed by a thread of its own
-//! ([`Checkpoints`]), not inside a request's commit. Another process writing the same file is waited for up to the
-//! busy timeout, on the caller's thread; the platform's own writers never
-//! contend that way.
+//! ([`Checkpoints`]), not inside a request's commit. Another process
+//! writing the same file is waited for up to the busy timeout, on the
+//! caller's thread; the platform's own writers never contend that way.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;

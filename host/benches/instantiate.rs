@@ -6,6 +6,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use sluice::bindings::rule::{GuestIndices, Input};
+use sluice::builtin::{ACCOUNT, CATALOG, HELLO, ORDER, PRICING};
 use sluice::engine::{CompileCache, new_engine};
 use std::sync::Arc;
 
@@ -28,10 +29,8 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     let engine = new_engine(1000).unwrap();
     let linker = sluice::linker::new_linker(&engine).unwrap();
-    let component = CompileCache::new(&engine, None)
-        .unwrap()
-        .load(&engine, sluice::builtin::RULE_ROUND99)
-        .unwrap();
+    let cache = CompileCache::new(&engine, None).unwrap();
+    let component = cache.load(&engine, sluice::builtin::RULE_ROUND99).unwrap();
     let pre = linker.instantiate_pre(&component).unwrap();
     let indices = GuestIndices::new(&pre).unwrap();
     let caps = Arc::new(sluice::run::standalone("bench").unwrap());
@@ -55,7 +54,6 @@ fn bench(c: &mut Criterion) {
             assert_eq!(out.unit_price, 1199);
         })
     });
-    use sluice::builtin::{ACCOUNT, CATALOG, HELLO, ORDER, PRICING};
     for (name, bytes) in [
         ("hello", HELLO),
         ("account", ACCOUNT),
@@ -63,11 +61,9 @@ fn bench(c: &mut Criterion) {
         ("order", ORDER),
         ("pricing", PRICING),
     ] {
-        let component = CompileCache::new(&engine, None)
-            .unwrap()
-            .load(&engine, bytes)
+        let pre = linker
+            .instantiate_pre(&cache.load(&engine, bytes).unwrap())
             .unwrap();
-        let pre = linker.instantiate_pre(&component).unwrap();
         c.bench_function(&format!("new store + instantiate + drop: {name}"), |b| {
             b.to_async(&rt).iter(|| async {
                 let mut store = sluice::state::ComponentState::new_store(&engine, caps.clone());

@@ -80,37 +80,42 @@ impl SqliteBackend {
             busy_timeout,
         };
         let writer = file.open()?;
-        if mode != "ro" {
+        if file.writable() {
             writer
                 .pragma_update(None, "journal_mode", "WAL")
                 .map_err(sqlite::classify)?;
         }
-        let mut db = Self::new(Some(file), writer, keep_readers);
-        if mode != "ro" {
-            db.checkpoints = db
-                .file
-                .as_ref()
-                .and_then(|file| file.checkpoints(&db.writer));
-        }
-        Ok(db)
+        Ok(Self::new(Some(file), writer, keep_readers))
     }
 
+    /// The backend of `writer`, with a checkpoint thread if it writes a
+    /// file.
     fn new(file: Option<File>, writer: Connection, keep_readers: usize) -> Self {
+        let writer = Arc::new(tokio::sync::Mutex::new(writer));
+        let checkpoints = file
+            .as_ref()
+            .filter(|file| file.writable())
+            .and_then(|file| file.checkpoints(&writer));
         Self {
             file,
-            writer: Arc::new(tokio::sync::Mutex::new(writer)),
+            writer,
             readers: Mutex::new(Vec::new()),
             keep_readers,
-            checkpoints: None,
+            checkpoints,
         }
     }
 
-    /// The writer committed (or tried to): the checkpoint thread may copy
-    /// the new WAL pages into the file.
-    fn committed(&self) {
+    /// Runs `work` on the writer once it is this caller's turn, then tells
+    /// the checkpoint thread the writer may have committed.
+    async fn write<T>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, SqlError>,
+    ) -> Result<T, SqlError> {
+        let done = work(&mut *self.writer.lock().await);
         if let Some(checkpoints) = &self.checkpoints {
             checkpoints.committed();
         }
+        done
     }
 
     /// Runs `sql` on an idle reader if it only reads; `None` if it may
@@ -146,6 +151,11 @@ impl File {
         })?;
         prepare(&conn, self.busy_timeout)?;
         Ok(conn)
+    }
+
+    /// Whether this file is opened for writing (not `mode=ro`).
+    fn writable(&self) -> bool {
+        !self.flags.contains(OpenFlags::SQLITE_OPEN_READ_ONLY)
     }
 
     /// The checkpoint thread of `writer`'s file, on a connection of its
@@ -208,28 +218,24 @@ impl SqlBackend for SqliteBackend {
             if let Some(read) = self.try_read(&sql, &params) {
                 return read;
             }
-            let writer = self.writer.lock().await;
-            let rows = sqlite::run(&writer, &sql, &params).map(Rows::from);
-            self.committed();
-            rows
+            self.write(|writer| sqlite::run(writer, &sql, &params).map(Rows::from))
+                .await
         })
     }
 
     fn execute(&self, sql: String, params: Vec<Value>) -> BoxFuture<'_, Result<u64, SqlError>> {
         Box::pin(async move {
-            let writer = self.writer.lock().await;
-            let changed = sqlite::run(&writer, &sql, &params).map(|outcome| outcome.changed);
-            self.committed();
-            changed
+            self.write(|writer| sqlite::run(writer, &sql, &params).map(|outcome| outcome.changed))
+                .await
         })
     }
 
     fn batch(&self, statements: Vec<Statement>) -> BoxFuture<'_, Result<Vec<u64>, SqlError>> {
         Box::pin(async move {
-            let mut writer = self.writer.lock().await;
-            let changed = sqlite::transaction(&mut writer, &statements).map_err(|(_, error)| error);
-            self.committed();
-            changed
+            self.write(|writer| {
+                sqlite::transaction(writer, &statements).map_err(|(_, error)| error)
+            })
+            .await
         })
     }
 }

@@ -12,11 +12,13 @@
 //! Here the writer only signals that it committed, and a thread with a
 //! connection of its own checkpoints, at most every [`EVERY`], in two
 //! `PASSIVE` passes: the first copies and syncs the bulk while the writer
-//! goes on; the second takes the writer's turn (writers wait for it without
-//! blocking a thread) and copies the few pages committed meanwhile, so the
-//! WAL is whole in the file and the next commit starts it over from the
-//! beginning. Without that turn, a writer that never pauses keeps the WAL
-//! growing. SQLite's own automatic checkpoint stays on as a backstop at
+//! goes on; the second, only when the bulk left pages behind in a WAL of
+//! [`TURN_AT_PAGES`] or more, takes the writer's turn (writers wait for it
+//! without blocking a thread) and copies the few pages committed
+//! meanwhile, so the WAL is whole in the file and the next commit starts it
+//! over from the beginning. Without that turn, a writer that never pauses
+//! keeps the WAL growing; with it after every round, every burst of writes
+//! would wait for one more sync. SQLite's own automatic checkpoint stays on as a backstop at
 //! [`BACKSTOP_PAGES`], for a disk so slow that the thread falls behind.
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -27,6 +29,10 @@ use rusqlite::Connection;
 
 /// The shortest time between two checkpoints of one database.
 pub const EVERY: Duration = Duration::from_millis(100);
+
+/// The WAL size, in pages, from which a round takes the writer's turn to
+/// finish what the bulk left (SQLite's own default checkpoint size).
+pub const TURN_AT_PAGES: i64 = 1_000;
 
 /// The writer's own automatic checkpoint, in WAL pages (SQLite's default
 /// is 1,000): reached only if the checkpoint thread falls behind.
@@ -72,8 +78,9 @@ impl Checkpoints {
 /// The writer's connection, whose turn writers take in arrival order.
 pub type Writer = tokio::sync::Mutex<Connection>;
 
-/// Checkpoints after each signal of a commit (the bulk, then the rest in
-/// the writer's turn), then waits [`EVERY`] before taking the next signal;
+/// Checkpoints after each signal of a commit (the bulk, then, if the WAL
+/// is long and not all in the file, the rest in the writer's turn), then
+/// waits [`EVERY`] before taking the next signal;
 /// returns once the writer is gone.
 fn checkpoint_after_commits(
     conn: &Connection,
@@ -85,7 +92,10 @@ fn checkpoint_after_commits(
         let Some(writer) = writer.upgrade() else {
             return;
         };
-        let rest = passive(conn).and_then(|_bulk| {
+        let rest = passive(conn).and_then(|(wal, copied)| {
+            if wal < TURN_AT_PAGES || copied == wal {
+                return Ok((wal, copied));
+            }
             let _turn = writer.blocking_lock();
             passive(conn)
         });

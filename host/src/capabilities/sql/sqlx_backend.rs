@@ -6,6 +6,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use sqlx::Connection as _;
 use sqlx::mysql::{MySql, MySqlConnectOptions};
 use sqlx::pool::PoolOptions;
 use sqlx::postgres::{PgConnectOptions, Postgres};
@@ -75,10 +76,28 @@ impl SqlxBackend {
     }
 }
 
+/// A pooled connection idle for longer than this is pinged before it is
+/// used, so one the server closed meanwhile (a restart, an idle timeout) is
+/// replaced instead of failing a request.
+pub(super) const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
+/// The pool's settings. By default sqlx pings every connection it hands
+/// out: one more round trip before each query and each batch. Here only
+/// connections idle for longer than [`PING_IF_IDLE_FOR`] are pinged; under
+/// load none are.
 fn pool_options<DB: sqlx::Database>(config: &SqlConfig) -> PoolOptions<DB> {
     PoolOptions::new()
         .max_connections(config.max_connections.max(1))
         .acquire_timeout(Duration::from_millis(config.acquire_timeout_ms))
+        .test_before_acquire(false)
+        .before_acquire(|conn: &mut DB::Connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for > PING_IF_IDLE_FOR {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 impl SqlBackend for SqlxBackend {

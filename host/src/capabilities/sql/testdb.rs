@@ -120,6 +120,37 @@ async fn run_admin(dialect: Dialect, admin_url: &str, sql: &str) -> anyhow::Resu
         })
 }
 
+impl DatabaseGuard {
+    /// Ends every connection to this database from the server's side, as a
+    /// restart or the server's idle timeout would.
+    pub async fn end_connections(&self) -> anyhow::Result<()> {
+        let Cleanup::Drop {
+            dialect,
+            admin_url,
+            name,
+        } = &self.cleanup
+        else {
+            anyhow::bail!("an SQLite file has no server to end its connections");
+        };
+        if *dialect == Dialect::Postgres {
+            let sql = format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+            );
+            return run_admin(*dialect, admin_url, &sql).await;
+        }
+        let mut conn = sqlx::MySqlConnection::connect(admin_url).await?;
+        let ids: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM information_schema.processlist WHERE db = ?")
+                .bind(name)
+                .fetch_all(&mut conn)
+                .await?;
+        for id in ids {
+            conn.execute(format!("KILL {id}").as_str()).await?;
+        }
+        Ok(conn.close().await?)
+    }
+}
+
 impl Drop for DatabaseGuard {
     fn drop(&mut self) {
         match &self.cleanup {

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::sqlx_backend::PING_IF_IDLE_FOR;
 use super::testdb::{DatabaseGuard, fresh_database};
 use super::{
     Dialect, Migration, SqlBackend, SqlConfig, SqlError, Statement, Value, apply_migrations,
@@ -38,10 +39,20 @@ on_every_engine!(
     concurrent_conditional_decrements_never_oversell,
 );
 
+/// The engines with a server, whose connections the server can end.
+macro_rules! on_every_server {
+    ($($scenario:ident),* $(,)?) => {
+        on_every_engine!(@engine postgres_server, Postgres, $($scenario),*);
+        on_every_engine!(@engine mysql_server, Mysql, $($scenario),*);
+    };
+}
+
+on_every_server!(a_connection_the_server_ended_while_idle_is_replaced_before_use);
+
 struct Db {
     sql: Arc<dyn SqlBackend>,
     // Declared after `sql`, so the pool closes before the database is dropped.
-    _guard: DatabaseGuard,
+    guard: DatabaseGuard,
     url: String,
 }
 
@@ -49,11 +60,7 @@ async fn db(dialect: Dialect) -> Db {
     let (url, guard) = fresh_database(dialect).await.expect("test database");
     let sql = connect(&SqlConfig::new(&url)).await.expect("connect");
     assert_eq!(sql.dialect(), dialect);
-    Db {
-        sql,
-        _guard: guard,
-        url,
-    }
+    Db { sql, guard, url }
 }
 
 fn blob_type(dialect: Dialect) -> &'static str {
@@ -624,4 +631,28 @@ async fn race(db: &Db, batch: Vec<Statement>) {
         scalar(db, "SELECT stock FROM t WHERE id = 1", vec![]).await,
         Value::Integer(0)
     );
+}
+
+/// A pooled connection the server ended while it sat idle (a restart, the
+/// server's idle timeout) is replaced before it is used: the pool pings a
+/// connection idle for longer than `PING_IF_IDLE_FOR` (not every one, which
+/// costs a round trip per call), and the next queries succeed.
+async fn a_connection_the_server_ended_while_idle_is_replaced_before_use(dialect: Dialect) {
+    let db = db(dialect).await;
+    let warm = (0..4).map(|_| db.sql.query("SELECT 1".into(), vec![]));
+    for rows in futures::future::join_all(warm).await {
+        rows.expect("a query before the connections end");
+    }
+    db.guard
+        .end_connections()
+        .await
+        .expect("ending the pool's connections");
+    tokio::time::sleep(PING_IF_IDLE_FOR + std::time::Duration::from_millis(300)).await;
+    for _ in 0..4 {
+        let rows = db.sql.query("SELECT 1".into(), vec![]).await;
+        assert!(
+            rows.is_ok(),
+            "a query after the server ended the idle connections: {rows:?}"
+        );
+    }
 }

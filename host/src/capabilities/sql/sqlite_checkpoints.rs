@@ -18,8 +18,9 @@
 //! meanwhile, so the WAL is whole in the file and the next commit starts it
 //! over from the beginning. Without that turn, a writer that never pauses
 //! keeps the WAL growing; with it after every round, every burst of writes
-//! would wait for one more sync. SQLite's own automatic checkpoint stays on as a backstop at
-//! [`BACKSTOP_PAGES`], for a disk so slow that the thread falls behind.
+//! would wait for one more sync. SQLite's own automatic checkpoint stays on
+//! as a backstop at [`BACKSTOP_PAGES`], for a disk so slow that the thread
+//! falls behind.
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Weak};
@@ -80,8 +81,8 @@ pub type Writer = tokio::sync::Mutex<Connection>;
 
 /// Checkpoints after each signal of a commit (the bulk, then, if the WAL
 /// is long and not all in the file, the rest in the writer's turn), then
-/// waits [`EVERY`] before taking the next signal;
-/// returns once the writer is gone.
+/// waits [`EVERY`] before taking the next signal; returns once the writer
+/// is gone.
 fn checkpoint_after_commits(
     conn: &Connection,
     writer: &Weak<Writer>,

@@ -109,12 +109,21 @@ async fn run_admin(dialect: Dialect, admin_url: &str, sql: &str) -> anyhow::Resu
             }
         }
     };
-    tokio::time::timeout(Duration::from_secs(30), run)
+    within_limit(admin_url, sql, run).await
+}
+
+/// `work` on the admin connection, `what` it runs, failing after 30 s.
+async fn within_limit(
+    admin_url: &str,
+    what: &str,
+    work: impl Future<Output = Result<(), sqlx::Error>>,
+) -> anyhow::Result<()> {
+    tokio::time::timeout(Duration::from_secs(30), work)
         .await
         .context("timed out")?
         .with_context(|| {
             format!(
-                "running `{sql}` on {}",
+                "running `{what}` on {}",
                 super::config::redact_url(admin_url)
             )
         })
@@ -138,16 +147,19 @@ impl DatabaseGuard {
             );
             return run_admin(*dialect, admin_url, &sql).await;
         }
-        let mut conn = sqlx::MySqlConnection::connect(admin_url).await?;
-        let ids: Vec<i64> =
-            sqlx::query_scalar("SELECT id FROM information_schema.processlist WHERE db = ?")
+        let processes = "SELECT id FROM information_schema.processlist WHERE db = ?";
+        let kill = async {
+            let mut conn = sqlx::MySqlConnection::connect(admin_url).await?;
+            let ids: Vec<i64> = sqlx::query_scalar(processes)
                 .bind(name)
                 .fetch_all(&mut conn)
                 .await?;
-        for id in ids {
-            conn.execute(format!("KILL {id}").as_str()).await?;
-        }
-        Ok(conn.close().await?)
+            for id in ids {
+                conn.execute(format!("KILL {id}").as_str()).await?;
+            }
+            conn.close().await
+        };
+        within_limit(admin_url, &format!("KILL of each of `{processes}`"), kill).await
     }
 }
 

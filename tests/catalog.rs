@@ -288,6 +288,35 @@ async fn restart_keeps_changes_and_never_reseeds() {
     drop(keep);
 }
 
+/// An operator reads the node's memory in `/metrics`: resident, the
+/// anonymous part of it, what SQLite holds (the catalogue just read sits in
+/// its page caches) and what the instance pool keeps of the instances
+/// that served the reads.
+#[tokio::test]
+async fn metrics_show_the_nodes_memory() {
+    let platform = Platform::start(Options::default());
+    assert!(!all_products(&platform, 100).await.is_empty());
+    let metrics = platform.admin_get("/metrics").await;
+    let gauge = |name: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in\n{metrics}"))
+    };
+    let resident = gauge("process_resident_memory_bytes");
+    let anonymous = gauge("sluice_anonymous_memory_bytes");
+    let sqlite = gauge("sluice_sqlite_memory_bytes");
+    assert!(resident > 10 << 20, "{resident} bytes resident");
+    assert!(anonymous < resident, "{anonymous} of {resident}");
+    assert!(
+        sqlite > 0 && sqlite < anonymous,
+        "SQLite {sqlite} of {anonymous}"
+    );
+    let pool = gauge("sluice_instance_pool_idle_resident_bytes");
+    assert!(pool > 0 && pool < anonymous, "pool {pool} of {anonymous}");
+    assert!(gauge("sluice_instance_pool_warm_memories") > 0);
+}
+
 #[tokio::test]
 async fn postgres_as_the_catalog_database() {
     let db = support::db::TestDb::postgres().await;

@@ -94,6 +94,11 @@ struct Versions {
 }
 
 impl Service {
+    /// The engine this service's instances are made in (one per process).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     pub fn new(engine: &Engine, caps: ServiceCapabilities, version: Version) -> Service {
         let version = Arc::new(version);
         Service {

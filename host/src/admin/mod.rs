@@ -6,6 +6,7 @@
 //! gateway.
 
 mod components;
+mod memory;
 mod reply;
 mod rules;
 
@@ -169,7 +170,8 @@ impl Admin {
         )
     }
 
-    /// Rule run counters and the active version of each service.
+    /// Rule run counters, the active version of each service and the
+    /// node's memory.
     fn metrics(&self) -> String {
         let mut out = String::new();
         out.push_str(
@@ -185,6 +187,12 @@ impl Admin {
         if let Some(rules) = &self.rules {
             rules.metrics.render(&mut out);
         }
+        let engine = self
+            .services
+            .values()
+            .next()
+            .map(|service| service.engine());
+        memory::render(&mut out, engine);
         out
     }
 }

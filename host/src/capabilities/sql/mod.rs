@@ -16,6 +16,7 @@ mod placeholders;
 mod runner;
 mod sqlite_backend;
 mod sqlite_checkpoints;
+pub mod sqlite_memory;
 mod sqlx_backend;
 mod sqlx_error;
 pub mod testdb;

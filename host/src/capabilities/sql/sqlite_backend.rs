@@ -29,6 +29,7 @@ use rusqlite::{Connection, OpenFlags};
 use sluice_kit::sqlite;
 
 use super::sqlite_checkpoints::{Checkpoints, Writer};
+use super::sqlite_memory;
 use super::{Dialect, Rows, SqlBackend, SqlConfig, SqlError, Statement, Value};
 
 /// Statements kept prepared per connection: more than any service sends.
@@ -58,8 +59,10 @@ impl SqliteBackend {
     /// Opens `config.url`: `sqlite://PATH` or `sqlite:PATH`, with an
     /// optional `?mode=rwc|rw|ro|memory` (`rwc`, the default, creates the
     /// file if missing); `sqlite::memory:` is a database in memory. A file
-    /// is put in WAL mode.
+    /// is put in WAL mode. The first connect sets the process's limit on
+    /// SQLite's memory ([`sqlite_memory`]).
     pub fn connect(config: &SqlConfig) -> Result<Self, SqlError> {
+        sqlite_memory::limit();
         let (path, mode) = parse_url(&config.url)?;
         let busy_timeout = Duration::from_millis(config.acquire_timeout_ms);
         let keep_readers = config.max_connections.max(1) as usize;

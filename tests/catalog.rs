@@ -290,8 +290,8 @@ async fn restart_keeps_changes_and_never_reseeds() {
 
 /// An operator reads the node's memory in `/metrics`: resident, the
 /// anonymous part of it, what SQLite holds (the catalogue just read sits in
-/// its page caches) and what the instance pool keeps of the instances
-/// that served the reads.
+/// its page caches) and what the services' instance pool keeps of the
+/// instances that served the reads.
 #[tokio::test]
 async fn metrics_show_the_nodes_memory() {
     let platform = Platform::start(Options::default());
@@ -312,9 +312,9 @@ async fn metrics_show_the_nodes_memory() {
         sqlite > 0 && sqlite < anonymous,
         "SQLite {sqlite} of {anonymous}"
     );
-    let pool = gauge("sluice_instance_pool_idle_resident_bytes");
+    let pool = gauge("sluice_service_pool_idle_resident_bytes");
     assert!(pool > 0 && pool < anonymous, "pool {pool} of {anonymous}");
-    assert!(gauge("sluice_instance_pool_warm_memories") > 0);
+    assert!(gauge("sluice_service_pool_warm_memory_slots") > 0);
 }
 
 #[tokio::test]

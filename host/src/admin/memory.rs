@@ -1,14 +1,16 @@
 //! The node's memory in `/metrics`: the process's resident memory, the
 //! part of it that is anonymous (heap, stacks, instances' dirtied pages),
 //! what SQLite holds (its page caches and statements, all databases) and
-//! what the instance pool keeps resident in slots no instance uses now.
+//! what the services' instance pool keeps resident in slots no instance
+//! uses now (the tenant rules' sandbox has a pool of its own).
 //! Operators watch these for growth; `scripts/soak` prints them per minute.
 
 use crate::capabilities::sql::sqlite_memory;
 use std::fmt::Write;
 use wasmtime::Engine;
 
-/// Appends the memory gauges to `out`, with `engine`'s pool if given. The
+/// Appends the memory gauges to `out`, with the pool of `engine` (the
+/// services') if given. The
 /// process's lines are left out where `/proc/self/status` cannot be read
 /// (not Linux).
 pub(super) fn render(out: &mut String, engine: Option<&Engine>) {
@@ -31,15 +33,15 @@ pub(super) fn render(out: &mut String, engine: Option<&Engine>) {
             u64::try_from(sqlite_memory::used()).ok(),
         ),
         (
-            "sluice_instance_pool_idle_resident_bytes",
-            "Bytes the instance pool keeps resident in memory and table slots no instance uses now.",
+            "sluice_service_pool_idle_resident_bytes",
+            "Bytes the services' instance pool keeps resident in memory and table slots no instance uses now.",
             pool.as_ref().map(|pool| {
                 (pool.unused_memory_bytes_resident() + pool.unused_table_bytes_resident()) as u64
             }),
         ),
         (
-            "sluice_instance_pool_warm_memories",
-            "Memory slots of the instance pool that were used before and are free now.",
+            "sluice_service_pool_warm_memory_slots",
+            "Memory slots of the services' instance pool that were used before and are free now.",
             pool.as_ref()
                 .map(|pool| u64::from(pool.unused_warm_memories())),
         ),

@@ -36,7 +36,11 @@ async fn two_gateways_admit_no_more_than_the_shared_budget() {
     let redis = RedisServer::start();
     let pricing = Upstream::start("pricing").await;
     let upstreams = resolver(&[("pricing", &[&pricing])]);
-    let config = shared(&redis, 10);
+    let mut config = shared(&redis, 10);
+    // Redis is up throughout: a call slower than the short timeout the
+    // outage test needs (a busy 2-core machine) must not send a gateway
+    // to its local limits here.
+    config.rate_limit.redis_timeout = Duration::from_secs(5);
     let first = TestGateway::start(config.clone(), upstreams.clone()).await;
     let second = TestGateway::start(config, upstreams).await;
 

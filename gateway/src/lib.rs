@@ -66,6 +66,7 @@ pub use contract::OPENAPI_YAML;
 pub use errors::GatewayError;
 pub use headers::RESERVED_PREFIX;
 pub use local::{LocalResponse, LocalUpstream};
+pub use metrics::Prom;
 pub use pool::{Lease, Pools};
 pub use ratelimit::{RATELIMIT_LIMIT, RATELIMIT_REMAINING, RATELIMIT_RESET};
 pub use request_id::{RequestId, X_REQUEST_ID};

@@ -172,20 +172,21 @@ impl Metrics {
     }
 }
 
-/// A Prometheus text-format (0.0.4) document being written.
+/// A Prometheus text-format (0.0.4) document being written: the
+/// gateway's `/metrics`, and a node's on its admin API.
 #[derive(Default)]
-pub(crate) struct Prom {
+pub struct Prom {
     out: String,
 }
 
 impl Prom {
     /// Starts a metric family.
-    pub(crate) fn header(&mut self, name: &str, kind: &str, help: &str) {
+    pub fn header(&mut self, name: &str, kind: &str, help: &str) {
         let _ = writeln!(self.out, "# HELP {name} {help}\n# TYPE {name} {kind}");
     }
 
     /// One sample line.
-    pub(crate) fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: impl Display) {
+    pub fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: impl Display) {
         self.out.push_str(name);
         if !labels.is_empty() {
             self.out.push('{');
@@ -200,7 +201,7 @@ impl Prom {
         let _ = writeln!(self.out, " {value}");
     }
 
-    pub(crate) fn finish(self) -> String {
+    pub fn finish(self) -> String {
         self.out
     }
 }

@@ -6,14 +6,13 @@
 //! Operators watch these for growth; `scripts/soak` prints them per minute.
 
 use crate::capabilities::sql::sqlite_memory;
-use std::fmt::Write;
+use sluice_gateway::Prom;
 use wasmtime::Engine;
 
-/// Appends the memory gauges to `out`, with the pool of `engine` (the
-/// services') if given. The
-/// process's lines are left out where `/proc/self/status` cannot be read
-/// (not Linux).
-pub(super) fn render(out: &mut String, engine: Option<&Engine>) {
+/// Writes the memory gauges, with the pool of `engine` (the services') if
+/// given. The process's lines are left out where `/proc/self/status`
+/// cannot be read (not Linux).
+pub(super) fn render(prom: &mut Prom, engine: Option<&Engine>) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let pool = engine.and_then(Engine::pooling_allocator_metrics);
     let gauges = [
@@ -48,10 +47,8 @@ pub(super) fn render(out: &mut String, engine: Option<&Engine>) {
     ];
     for (name, help, value) in gauges {
         if let Some(value) = value {
-            let _ = write!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n"
-            );
+            prom.header(name, "gauge", help);
+            prom.sample(name, &[], value);
         }
     }
 }

@@ -21,6 +21,7 @@ use http::{Method, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use reply::{Reply, error, method_not_allowed};
+use sluice_gateway::Prom;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -173,27 +174,23 @@ impl Admin {
     /// Rule run counters, the active version of each service and the
     /// node's memory.
     fn metrics(&self) -> String {
-        let mut out = String::new();
-        out.push_str(
-            "# HELP sluice_component_version The active component version of a service.\n",
+        let mut prom = Prom::default();
+        let version = "sluice_component_version";
+        prom.header(
+            version,
+            "gauge",
+            "The active component version of a service.",
         );
-        out.push_str("# TYPE sluice_component_version gauge\n");
         for (name, service) in &self.services {
-            out.push_str(&format!(
-                "sluice_component_version{{service=\"{name}\"}} {}\n",
-                service.current().number
-            ));
+            let number = service.current().number;
+            prom.sample(version, &[("service", name)], number);
         }
         if let Some(rules) = &self.rules {
-            rules.metrics.render(&mut out);
+            rules.metrics.render(&mut prom);
         }
-        let engine = self
-            .services
-            .values()
-            .next()
-            .map(|service| service.engine());
-        memory::render(&mut out, engine);
-        out
+        let engine = self.services.values().next().map(|s| s.engine());
+        memory::render(&mut prom, engine);
+        prom.finish()
     }
 }
 

@@ -1,7 +1,7 @@
 //! Counters of rule runs by tenant and outcome, in Prometheus text format.
 
+use sluice_gateway::Prom;
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::sync::Mutex;
 
 /// How rule runs ended: `applied`, or why the rule was not applied.
@@ -25,15 +25,12 @@ impl RuleMetrics {
     }
 
     /// `sluice_rule_runs_total{tenant,outcome}` in Prometheus text format.
-    pub fn render(&self, out: &mut String) {
+    pub fn render(&self, prom: &mut Prom) {
         let runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
-        out.push_str("# HELP sluice_rule_runs_total Tenant pricing rule runs by outcome.\n");
-        out.push_str("# TYPE sluice_rule_runs_total counter\n");
+        let name = "sluice_rule_runs_total";
+        prom.header(name, "counter", "Tenant pricing rule runs by outcome.");
         for ((tenant, outcome), n) in runs.iter() {
-            let _ = writeln!(
-                out,
-                "sluice_rule_runs_total{{tenant=\"{tenant}\",outcome=\"{outcome}\"}} {n}"
-            );
+            prom.sample(name, &[("tenant", tenant), ("outcome", outcome)], n);
         }
     }
 }

@@ -391,8 +391,9 @@ mod tests {
         assert!(started.elapsed() < 10 * registry.budget.deadline, "bounded");
         drop(every_slot);
         assert_eq!(registry.run(&input).await.label(), "applied");
-        let mut metrics = String::new();
-        registry.metrics.render(&mut metrics);
+        let mut prom = sluice_gateway::Prom::default();
+        registry.metrics.render(&mut prom);
+        let metrics = prom.finish();
         assert!(metrics.contains(r#"outcome="busy"} 1"#), "{metrics}");
     }
 

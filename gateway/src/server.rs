@@ -1,5 +1,13 @@
 //! The listening side: accepting connections, serving HTTP/1.1 with
 //! keep-alive on each, and shutting down gracefully.
+//!
+//! Thread per core, like the services' front doors: each thread runs a
+//! current-thread runtime that accepts from the one listening socket and
+//! serves its connections whole. A request, and the in-process instance
+//! that answers it (`sluice up`), stay on the thread that read it, with no
+//! work-stealing hand-off or wake-up of another core per request (measured
+//! in BENCHMARKS.md, issue 12). One socket, not one per thread with
+//! SO_REUSEPORT: a second process on the same port still fails to bind.
 
 use crate::auth::{Authenticator, DenyAll};
 use crate::config::GatewayConfig;
@@ -17,6 +25,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 
 /// Pause after a failed `accept` (e.g. out of file descriptors) so the loop
 /// does not spin.
@@ -24,10 +33,11 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
 
 /// A bound, not yet serving, gateway.
 pub struct Gateway {
-    listener: TcpListener,
+    listener: std::net::TcpListener,
     local_addr: SocketAddr,
     service: Arc<GatewayService>,
     http: http1::Builder,
+    threads: usize,
 }
 
 /// A gateway being put together: configuration, where instances are, and
@@ -74,6 +84,11 @@ impl GatewayBuilder {
             .await
             .with_context(|| format!("binding the gateway to {}", config.listen))?;
         let local_addr = listener.local_addr()?;
+        let listener = listener.into_std()?;
+        let threads = match config.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
         let mut http = http1::Builder::new();
         http.timer(TokioTimer::new())
             .keep_alive(true)
@@ -84,6 +99,7 @@ impl GatewayBuilder {
             local_addr,
             service,
             http,
+            threads,
         })
     }
 }
@@ -143,49 +159,96 @@ impl Gateway {
 
     /// Serves until `shutdown` resolves, then stops accepting, lets every
     /// in-flight request finish (idle keep-alive connections are closed),
-    /// and returns.
+    /// and returns. The serving threads also stop if this future is
+    /// dropped.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-        let graceful = GracefulShutdown::new();
-        let mut shutdown = std::pin::pin!(shutdown);
-        tracing::info!(addr = %self.local_addr, "gateway listening");
-        loop {
-            tokio::select! {
-                biased;
-                () = &mut shutdown => break,
-                accepted = self.listener.accept() => match accepted {
-                    Ok((stream, peer)) => self.serve(stream, peer, &graceful),
-                    Err(error) => {
-                        tracing::warn!(%error, "accepting a connection failed");
-                        tokio::time::sleep(ACCEPT_BACKOFF).await;
-                    }
-                },
-            }
+        tracing::info!(addr = %self.local_addr, threads = self.threads, "gateway listening");
+        let (stop, stopped) = watch::channel(false);
+        let mut threads = Vec::with_capacity(self.threads);
+        for i in 0..self.threads {
+            let listener = self.listener.try_clone()?;
+            let (service, http) = (Arc::clone(&self.service), self.http.clone());
+            let stopped = stopped.clone();
+            let thread = std::thread::Builder::new()
+                .name(format!("gateway-{i}"))
+                .spawn(move || {
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()?
+                        .block_on(serve_thread(listener, service, http, stopped))
+                })
+                .context("spawning a gateway thread")?;
+            threads.push(thread);
         }
         drop(self.listener);
-        tracing::info!(
-            connections = graceful.count(),
-            "gateway stopped accepting; draining"
-        );
-        graceful.shutdown().await;
-        tracing::info!("gateway stopped");
+        shutdown.await;
+        stop.send_replace(true);
+        tracing::info!("gateway stopped accepting; draining");
+        let drained = tokio::task::spawn_blocking(move || {
+            threads.into_iter().try_fold(0, |drained, thread| {
+                let connections = thread
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("a gateway thread panicked"))??;
+                anyhow::Ok(drained + connections)
+            })
+        })
+        .await??;
+        tracing::info!(connections = drained, "gateway stopped");
         Ok(())
     }
+}
 
-    /// Serves one connection on its own task.
-    fn serve(&self, stream: TcpStream, peer: SocketAddr, graceful: &GracefulShutdown) {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%peer, %error, "setting TCP_NODELAY failed");
+/// One gateway thread: accepts from the shared socket and serves each
+/// connection on a task of this thread until `stopped` turns true (or its
+/// sender is gone), then lets its connections finish. Returns how many
+/// were open then.
+async fn serve_thread(
+    listener: std::net::TcpListener,
+    service: Arc<GatewayService>,
+    http: http1::Builder,
+    mut stopped: watch::Receiver<bool>,
+) -> anyhow::Result<usize> {
+    let listener = TcpListener::from_std(listener)?;
+    let graceful = GracefulShutdown::new();
+    loop {
+        tokio::select! {
+            biased;
+            _ = stopped.wait_for(|stop| *stop) => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => serve(&service, &http, stream, peer, &graceful),
+                Err(error) => {
+                    tracing::warn!(%error, "accepting a connection failed");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                }
+            },
         }
-        let service = Arc::clone(&self.service);
-        let handler = service_fn(move |request| {
-            let service = Arc::clone(&service);
-            async move { Ok::<_, Infallible>(service.handle(request, peer).await) }
-        });
-        let connection = graceful.watch(self.http.serve_connection(TokioIo::new(stream), handler));
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%peer, %error, "connection ended with an error");
-            }
-        });
     }
+    drop(listener);
+    let connections = graceful.count();
+    graceful.shutdown().await;
+    Ok(connections)
+}
+
+/// Serves one connection on its own task.
+fn serve(
+    service: &Arc<GatewayService>,
+    http: &http1::Builder,
+    stream: TcpStream,
+    peer: SocketAddr,
+    graceful: &GracefulShutdown,
+) {
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(%peer, %error, "setting TCP_NODELAY failed");
+    }
+    let service = Arc::clone(service);
+    let handler = service_fn(move |request| {
+        let service = Arc::clone(&service);
+        async move { Ok::<_, Infallible>(service.handle(request, peer).await) }
+    });
+    let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), handler));
+    tokio::spawn(async move {
+        if let Err(error) = connection.await {
+            tracing::debug!(%peer, %error, "connection ended with an error");
+        }
+    });
 }

@@ -43,3 +43,51 @@ async fn in_flight_requests_finish_after_shutdown_starts() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_second_gateway_on_a_port_in_use_fails_to_bind() {
+    let upstream = Upstream::start("account").await;
+    let resolver_for = || resolver(&[("account", &[&upstream])]);
+    let first = TestGateway::start(config(&[("/api/accounts", "account")]), resolver_for()).await;
+
+    // Every serving thread shares the first gateway's one socket; nobody
+    // else may bind beside it and take half of its connections.
+    let mut taken = config(&[("/api/accounts", "account")]);
+    taken.listen = first.addr;
+    let error =
+        match sluice_gateway::Gateway::bind(taken, std::sync::Arc::new(resolver_for())).await {
+            Ok(_) => panic!(
+                "a second gateway bound {}, which the first serves",
+                first.addr
+            ),
+            Err(error) => format!("{error:#}"),
+        };
+    assert!(
+        error.contains(&format!("binding the gateway to {}", first.addr)),
+        "{error}"
+    );
+    assert_eq!(get(&first.url("/api/accounts/me")).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_gateway_whose_task_is_dropped_stops_serving() {
+    let upstream = Upstream::start("account").await;
+    let gateway = TestGateway::start(
+        config(&[("/api/accounts", "account")]),
+        resolver(&[("account", &[&upstream])]),
+    )
+    .await;
+    assert_eq!(get(&gateway.url("/api/accounts/me")).await.status, 200);
+
+    // The serving threads outlive no owner: aborting the task that runs
+    // the gateway closes its port.
+    gateway.task.abort();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while TcpStream::connect(gateway.addr).await.is_ok() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the gateway still accepts connections 5 s after its task was dropped"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

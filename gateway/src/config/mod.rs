@@ -49,6 +49,9 @@ pub struct GatewayConfig {
     /// memory rather than over loopback TCP. Off, every attempt is an HTTP
     /// exchange (for comparison; the traffic control is the same).
     pub in_process: bool,
+    /// Threads serving the gateway, each with its own runtime and all
+    /// accepting from the one listening socket (0: one per core).
+    pub threads: usize,
 }
 
 impl Default for GatewayConfig {
@@ -67,6 +70,7 @@ impl Default for GatewayConfig {
             breaker: BreakerConfig::default(),
             metrics_token: None,
             in_process: true,
+            threads: 0,
         }
     }
 }

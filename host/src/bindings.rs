@@ -7,7 +7,9 @@ mod generated {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "sluice:platform/host",
-        imports: { default: tracing },
+        // No `tracing` on imports: it makes a span per host call even with
+        // the log at info, a subscriber call per span (BENCHMARKS.md,
+        // issue 12, the access log and per-thread gateway).
         exports: { default: async },
         // Calls between nodes carry the linked interfaces' values as JSON.
         additional_derives: [serde::Serialize, serde::Deserialize],

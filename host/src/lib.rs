@@ -17,6 +17,7 @@ pub mod frontdoor;
 pub mod housekeeping;
 pub mod http_server;
 pub mod linker;
+pub mod log_writer;
 /// The manifest of the services (`sluice-wit`, read from the WIT worlds).
 pub use sluice_wit as manifest;
 pub mod node;

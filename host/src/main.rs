@@ -21,22 +21,14 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// How many log lines may wait for the log's thread: about a megabyte.
-const LOG_BUFFER_LINES: usize = 8192;
-
 /// The log (the gateway's access log is one line per request) is written
-/// to stderr by a thread of its own, so no request waits on a write(2).
-/// When [`LOG_BUFFER_LINES`] lines wait, the thread logging waits rather
-/// than drop a line; every line is flushed before the process exits.
-/// Colours only on a terminal, never escape codes in a log file.
+/// to stderr by a thread of its own, in batches
+/// ([`sluice::log_writer`]): no request waits on a write(2) or wakes a
+/// thread, and every line is written before the process exits.
 fn run() -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SLUICE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let (writer, _flush_on_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        .lossy(false)
-        .buffered_lines_limit(LOG_BUFFER_LINES)
-        .thread_name("sluice-log")
-        .finish(std::io::stderr());
+    let (writer, _flush_on_exit) = sluice::log_writer::spawn("sluice-log", std::io::stderr())?;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())

@@ -164,18 +164,33 @@ impl Gateway {
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr, threads = self.threads, "gateway listening");
         let (stop, stopped) = watch::channel(false);
+        let serving = Arc::new(watch::Sender::new(0usize));
         let mut threads = Vec::with_capacity(self.threads);
         for i in 0..self.threads {
-            let listener = self.listener.try_clone()?;
+            // Made here, so a thread that cannot start fails the gateway now.
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let listener = {
+                let _entered = runtime.enter();
+                TcpListener::from_std(self.listener.try_clone()?)?
+            };
             let (service, http) = (Arc::clone(&self.service), self.http.clone());
             let stopped = stopped.clone();
+            let serving = Serving::start(&serving);
             let thread = std::thread::Builder::new()
                 .name(format!("gateway-{i}"))
                 .spawn(move || {
-                    tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()?
-                        .block_on(serve_thread(listener, service, http, stopped))
+                    runtime.block_on(async move {
+                        let mut all_drained = serving.0.subscribe();
+                        let connections = serve_thread(listener, service, http, stopped).await;
+                        drop(serving);
+                        // A pooled connection to a remote upstream that this
+                        // thread made may carry another thread's draining
+                        // request: this runtime drives it until all are done.
+                        let _ = all_drained.wait_for(|serving| *serving == 0).await;
+                        connections
+                    })
                 })
                 .context("spawning a gateway thread")?;
             threads.push(thread);
@@ -185,10 +200,11 @@ impl Gateway {
         stop.send_replace(true);
         tracing::info!("gateway stopped accepting; draining");
         let drained = tokio::task::spawn_blocking(move || {
-            threads.into_iter().try_fold(0, |drained, thread| {
-                let connections = thread
-                    .join()
-                    .map_err(|_| anyhow::anyhow!("a gateway thread panicked"))??;
+            // Every thread joined, even after one that panicked.
+            let joined: Vec<_> = threads.into_iter().map(|thread| thread.join()).collect();
+            joined.into_iter().try_fold(0, |drained, connections| {
+                let connections =
+                    connections.map_err(|_| anyhow::anyhow!("a gateway thread panicked"))?;
                 anyhow::Ok(drained + connections)
             })
         })
@@ -198,17 +214,33 @@ impl Gateway {
     }
 }
 
+/// A serving thread, counted while it serves or drains (also when it
+/// panics: the count drops with it).
+struct Serving(Arc<watch::Sender<usize>>);
+
+impl Serving {
+    fn start(count: &Arc<watch::Sender<usize>>) -> Serving {
+        count.send_modify(|serving| *serving += 1);
+        Serving(Arc::clone(count))
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        self.0.send_modify(|serving| *serving -= 1);
+    }
+}
+
 /// One gateway thread: accepts from the shared socket and serves each
 /// connection on a task of this thread until `stopped` turns true (or its
 /// sender is gone), then lets its connections finish. Returns how many
 /// were open then.
 async fn serve_thread(
-    listener: std::net::TcpListener,
+    listener: TcpListener,
     service: Arc<GatewayService>,
     http: http1::Builder,
     mut stopped: watch::Receiver<bool>,
-) -> anyhow::Result<usize> {
-    let listener = TcpListener::from_std(listener)?;
+) -> usize {
     let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {
@@ -226,7 +258,7 @@ async fn serve_thread(
     drop(listener);
     let connections = graceful.count();
     graceful.shutdown().await;
-    Ok(connections)
+    connections
 }
 
 /// Serves one connection on its own task.

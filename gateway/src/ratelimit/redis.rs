@@ -2,11 +2,17 @@
 //! Redis, so every gateway replica using the same Redis and key prefix
 //! shares one bucket per key. Each call has a deadline; the connection is
 //! made lazily and re-made by the connection manager after a failure.
+//!
+//! Every call runs on the runtime the gateway was bound on, not on the
+//! serving thread that asks: a connection is driven by the runtime that
+//! made it, and a serving thread's runtime is busy with guests and ends
+//! at shutdown, while every thread shares the one connection.
 
 use super::gcra::{Decision, Gcra};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
+use tokio::runtime::Handle;
 
 /// Why Redis gave no decision.
 #[derive(Debug, thiserror::Error)]
@@ -15,9 +21,16 @@ pub(crate) enum RedisLimitError {
     Timeout(Duration),
     #[error(transparent)]
     Redis(#[from] redis::RedisError),
+    #[error("the gateway's runtime has stopped")]
+    Stopped,
 }
 
 pub(crate) struct RedisGcra {
+    inner: Arc<Inner>,
+    runtime: Handle,
+}
+
+struct Inner {
     client: redis::Client,
     connection: RwLock<Option<ConnectionManager>>,
     script: redis::Script,
@@ -25,20 +38,43 @@ pub(crate) struct RedisGcra {
 }
 
 impl RedisGcra {
-    /// Checks the URL; connects on first use (or [`connect`](Self::connect)).
+    /// Checks the URL; connects on first use (or [`connection`](Self::connection)).
+    /// Must be called on the runtime that is to drive the connection.
     pub(crate) fn new(url: &str, timeout: Duration) -> anyhow::Result<Self> {
         let client = redis::Client::open(url)
             .map_err(|error| anyhow::anyhow!("rate_limit.redis_url {url:?}: {error}"))?;
         Ok(RedisGcra {
-            client,
-            connection: RwLock::new(None),
-            script: redis::Script::new(include_str!("gcra.lua")),
-            timeout,
+            inner: Arc::new(Inner {
+                client,
+                connection: RwLock::new(None),
+                script: redis::Script::new(include_str!("gcra.lua")),
+                timeout,
+            }),
+            runtime: Handle::try_current()?,
         })
     }
 
     /// Takes one unit from the bucket at `key`.
     pub(crate) async fn check(&self, key: &str, gcra: Gcra) -> Result<Decision, RedisLimitError> {
+        let (inner, key) = (self.inner.clone(), key.to_owned());
+        self.runtime
+            .spawn(async move { inner.check(&key, gcra).await })
+            .await
+            .map_err(|_| RedisLimitError::Stopped)?
+    }
+
+    /// The shared connection, made now if there is none yet.
+    pub(crate) async fn connection(&self) -> Result<ConnectionManager, RedisLimitError> {
+        let inner = self.inner.clone();
+        self.runtime
+            .spawn(async move { inner.connection().await })
+            .await
+            .map_err(|_| RedisLimitError::Stopped)?
+    }
+}
+
+impl Inner {
+    async fn check(&self, key: &str, gcra: Gcra) -> Result<Decision, RedisLimitError> {
         let mut connection = self.connection().await?;
         let interval_us = u64::try_from(gcra.interval.as_micros()).unwrap_or(u64::MAX);
         let mut invocation = self.script.key(key);
@@ -57,8 +93,7 @@ impl RedisGcra {
         Ok(decision)
     }
 
-    /// The shared connection, made now if there is none yet.
-    pub(crate) async fn connection(&self) -> Result<ConnectionManager, RedisLimitError> {
+    async fn connection(&self) -> Result<ConnectionManager, RedisLimitError> {
         if let Some(connection) = self.cached() {
             return Ok(connection);
         }

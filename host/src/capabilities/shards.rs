@@ -54,7 +54,7 @@ fn shard<T>(
 }
 
 impl<T> wit::HostWithStore<T> for ShardsCapability {
-    #[tracing::instrument(name = "shards.query", skip_all, fields(shard = n))]
+    #[tracing::instrument(level = "debug", name = "shards.query", skip_all, fields(shard = n))]
     async fn query(
         accessor: &Accessor<T, Self>,
         n: u32,
@@ -64,7 +64,7 @@ impl<T> wit::HostWithStore<T> for ShardsCapability {
         sql::query(shard(accessor, n)?, sql, params).await
     }
 
-    #[tracing::instrument(name = "shards.execute", skip_all, fields(shard = n))]
+    #[tracing::instrument(level = "debug", name = "shards.execute", skip_all, fields(shard = n))]
     async fn execute(
         accessor: &Accessor<T, Self>,
         n: u32,
@@ -74,7 +74,7 @@ impl<T> wit::HostWithStore<T> for ShardsCapability {
         sql::execute(shard(accessor, n)?, sql, params).await
     }
 
-    #[tracing::instrument(name = "shards.batch", skip_all, fields(shard = n))]
+    #[tracing::instrument(level = "debug", name = "shards.batch", skip_all, fields(shard = n))]
     async fn batch(
         accessor: &Accessor<T, Self>,
         n: u32,

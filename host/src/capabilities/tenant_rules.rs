@@ -27,7 +27,7 @@ impl HasData for TenantRulesCapability {
 impl tenant_rules::Host for &TenantRulesState {}
 
 impl<T> tenant_rules::HostWithStore<T> for TenantRulesCapability {
-    #[tracing::instrument(name = "tenant_rules.run", skip_all)]
+    #[tracing::instrument(level = "debug", name = "tenant_rules.run", skip_all)]
     async fn run(
         accessor: &Accessor<T, Self>,
         input: tenant_rules::Input,

@@ -36,13 +36,13 @@ fn scoped<T>(
 }
 
 impl<T> wit::HostWithStore<T> for CacheCapability {
-    #[tracing::instrument(name = "cache.get", skip(accessor))]
+    #[tracing::instrument(level = "debug", name = "cache.get", skip(accessor))]
     async fn get(accessor: &Accessor<T, Self>, key: String) -> Result<Option<Vec<u8>>, wit::Error> {
         let (cache, key) = scoped(accessor, &key);
         Ok(cache.get(key).await?)
     }
 
-    #[tracing::instrument(name = "cache.set", skip(accessor, value))]
+    #[tracing::instrument(level = "debug", name = "cache.set", skip(accessor, value))]
     async fn set(
         accessor: &Accessor<T, Self>,
         key: String,
@@ -53,13 +53,13 @@ impl<T> wit::HostWithStore<T> for CacheCapability {
         Ok(cache.set(key, value, ttl(ttl_ms)).await?)
     }
 
-    #[tracing::instrument(name = "cache.delete", skip(accessor))]
+    #[tracing::instrument(level = "debug", name = "cache.delete", skip(accessor))]
     async fn delete(accessor: &Accessor<T, Self>, key: String) -> Result<(), wit::Error> {
         let (cache, key) = scoped(accessor, &key);
         Ok(cache.delete(key).await?)
     }
 
-    #[tracing::instrument(name = "cache.increment", skip(accessor))]
+    #[tracing::instrument(level = "debug", name = "cache.increment", skip(accessor))]
     async fn increment(
         accessor: &Accessor<T, Self>,
         key: String,

@@ -178,13 +178,13 @@ fn link<T, E>(
 }
 
 impl<T> stock::HostWithStore<T> for LinksCapability {
-    #[tracing::instrument(name = "stock.check", skip_all)]
+    #[tracing::instrument(level = "debug", name = "stock.check", skip_all)]
     async fn check(accessor: &Accessor<T, Self>, sku: String) -> Result<u32, stock::Error> {
         let link = link(accessor, "stock", stock::Error::Unavailable)?;
         link.check(sku).await
     }
 
-    #[tracing::instrument(name = "stock.reserve", skip_all)]
+    #[tracing::instrument(level = "debug", name = "stock.reserve", skip_all)]
     async fn reserve(
         accessor: &Accessor<T, Self>,
         reservation_id: String,
@@ -194,7 +194,7 @@ impl<T> stock::HostWithStore<T> for LinksCapability {
         link.reserve(reservation_id, lines).await
     }
 
-    #[tracing::instrument(name = "stock.confirm", skip_all)]
+    #[tracing::instrument(level = "debug", name = "stock.confirm", skip_all)]
     async fn confirm(
         accessor: &Accessor<T, Self>,
         reservation_id: String,
@@ -203,7 +203,7 @@ impl<T> stock::HostWithStore<T> for LinksCapability {
         link.confirm(reservation_id).await
     }
 
-    #[tracing::instrument(name = "stock.release", skip_all)]
+    #[tracing::instrument(level = "debug", name = "stock.release", skip_all)]
     async fn release(
         accessor: &Accessor<T, Self>,
         reservation_id: String,
@@ -214,7 +214,7 @@ impl<T> stock::HostWithStore<T> for LinksCapability {
 }
 
 impl<T> quote::HostWithStore<T> for LinksCapability {
-    #[tracing::instrument(name = "quote.quote", skip_all)]
+    #[tracing::instrument(level = "debug", name = "quote.quote", skip_all)]
     async fn quote(
         accessor: &Accessor<T, Self>,
         sku: String,
@@ -226,7 +226,7 @@ impl<T> quote::HostWithStore<T> for LinksCapability {
         link.quote(sku, qty, tenant, customer).await
     }
 
-    #[tracing::instrument(name = "quote.claim", skip_all)]
+    #[tracing::instrument(level = "debug", name = "quote.claim", skip_all)]
     async fn claim(
         accessor: &Accessor<T, Self>,
         claim_id: String,
@@ -236,7 +236,7 @@ impl<T> quote::HostWithStore<T> for LinksCapability {
         link.claim(claim_id, lines).await
     }
 
-    #[tracing::instrument(name = "quote.unclaim", skip_all)]
+    #[tracing::instrument(level = "debug", name = "quote.unclaim", skip_all)]
     async fn unclaim(
         accessor: &Accessor<T, Self>,
         claim_id: String,
@@ -247,7 +247,7 @@ impl<T> quote::HostWithStore<T> for LinksCapability {
 }
 
 impl<T> products::HostWithStore<T> for LinksCapability {
-    #[tracing::instrument(name = "products.lookup", skip_all)]
+    #[tracing::instrument(level = "debug", name = "products.lookup", skip_all)]
     async fn lookup(
         accessor: &Accessor<T, Self>,
         sku: String,

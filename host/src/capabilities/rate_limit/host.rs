@@ -23,7 +23,7 @@ impl HasData for RateLimitCapability {
 impl wit::Host for &RateLimitState {}
 
 impl<T> wit::HostWithStore<T> for RateLimitCapability {
-    #[tracing::instrument(name = "rate_limit.check", skip(accessor))]
+    #[tracing::instrument(level = "debug", name = "rate_limit.check", skip(accessor))]
     async fn check(
         accessor: &Accessor<T, Self>,
         policy: String,

@@ -41,7 +41,7 @@ fn backend<T>(accessor: &Accessor<T, SqlCapability>) -> Result<Arc<dyn SqlBacken
 }
 
 impl<T> wit::HostWithStore<T> for SqlCapability {
-    #[tracing::instrument(name = "sql.query", skip_all)]
+    #[tracing::instrument(level = "debug", name = "sql.query", skip_all)]
     async fn query(
         accessor: &Accessor<T, Self>,
         sql: String,
@@ -50,7 +50,7 @@ impl<T> wit::HostWithStore<T> for SqlCapability {
         query(backend(accessor)?, sql, params).await
     }
 
-    #[tracing::instrument(name = "sql.execute", skip_all)]
+    #[tracing::instrument(level = "debug", name = "sql.execute", skip_all)]
     async fn execute(
         accessor: &Accessor<T, Self>,
         sql: String,
@@ -59,7 +59,7 @@ impl<T> wit::HostWithStore<T> for SqlCapability {
         execute(backend(accessor)?, sql, params).await
     }
 
-    #[tracing::instrument(name = "sql.batch", skip_all)]
+    #[tracing::instrument(level = "debug", name = "sql.batch", skip_all)]
     async fn batch(
         accessor: &Accessor<T, Self>,
         statements: Vec<wit::Statement>,

@@ -7,7 +7,9 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use wasmtime::component::Component;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ProfilingStrategy,
+};
 
 /// How often the epoch ticks; a running guest yields to other tasks at most
 /// this long after it started computing (see `ComponentState::new_store`).
@@ -17,8 +19,16 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(5);
 pub const MAX_MEMORY_BYTES: usize = 128 << 20;
 
 /// Builds the engine: async, component-model-async, pooling allocator with
-/// copy-on-write memory images, epoch interruption for fairness.
+/// copy-on-write memory images, epoch interruption for fairness. With
+/// `SLUICE_PROFILE=perfmap` in the environment, the guests' compiled
+/// functions are named in `/tmp/perf-PID.map`, so `perf report` shows
+/// them by name instead of as addresses.
 pub fn new_engine(max_instances: u32) -> Result<Engine> {
+    let perfmap = std::env::var("SLUICE_PROFILE").as_deref() == Ok("perfmap");
+    build_engine(max_instances, perfmap)
+}
+
+fn build_engine(max_instances: u32, perfmap: bool) -> Result<Engine> {
     let mut pooling = PoolingAllocationConfig::default();
     pooling
         .total_component_instances(max_instances)
@@ -41,6 +51,9 @@ pub fn new_engine(max_instances: u32) -> Result<Engine> {
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling))
         .memory_init_cow(true)
         .epoch_interruption(true);
+    if perfmap {
+        config.profiler(ProfilingStrategy::PerfMap);
+    }
     let engine = Engine::new(&config)
         .map_err(anyhow::Error::from)
         .context("creating the wasmtime engine")?;
@@ -136,5 +149,25 @@ impl CompileCache {
         crate::files::write_atomically(&path, &artifact)?;
         crate::files::write_atomically(&check, self::digest(&artifact).as_bytes())?;
         Ok(component)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_perfmap_engine_names_the_compiled_guest_functions_for_perf() {
+        let engine = build_engine(4, true).unwrap();
+        Component::new(&engine, crate::builtin::HELLO).unwrap();
+        let path = format!("/tmp/perf-{}.map", std::process::id());
+        let map = std::fs::read_to_string(&path).expect("perf's map of this process");
+        let _ = std::fs::remove_file(&path);
+        // One line per compiled function: "ADDRESS SIZE NAME".
+        assert!(
+            map.lines()
+                .any(|l| l.contains("wasm[") && l.split(' ').count() >= 3),
+            "no wasm function in the map:\n{map}"
+        );
     }
 }

@@ -19,16 +19,24 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(5);
 pub const MAX_MEMORY_BYTES: usize = 128 << 20;
 
 /// Builds the engine: async, component-model-async, pooling allocator with
-/// copy-on-write memory images, epoch interruption for fairness. With
-/// `SLUICE_PROFILE=perfmap` in the environment, the guests' compiled
-/// functions are named in `/tmp/perf-PID.map`, so `perf report` shows
-/// them by name instead of as addresses.
+/// copy-on-write memory images, epoch interruption for fairness, the
+/// profiler of [`profiler_from_env`].
 pub fn new_engine(max_instances: u32) -> Result<Engine> {
-    let perfmap = std::env::var("SLUICE_PROFILE").as_deref() == Ok("perfmap");
-    build_engine(max_instances, perfmap)
+    build_engine(max_instances, profiler_from_env())
 }
 
-fn build_engine(max_instances: u32, perfmap: bool) -> Result<Engine> {
+/// The profiler of an engine of this process (the services' and the rule
+/// sandbox's): with `SLUICE_PROFILE=perfmap` in the environment, the
+/// guests' compiled functions are named in `/tmp/perf-PID.map`, so
+/// `perf report` shows them by name instead of as addresses.
+pub(crate) fn profiler_from_env() -> ProfilingStrategy {
+    match std::env::var("SLUICE_PROFILE").as_deref() {
+        Ok("perfmap") => ProfilingStrategy::PerfMap,
+        _ => ProfilingStrategy::None,
+    }
+}
+
+fn build_engine(max_instances: u32, profiler: ProfilingStrategy) -> Result<Engine> {
     let mut pooling = PoolingAllocationConfig::default();
     pooling
         .total_component_instances(max_instances)
@@ -50,10 +58,8 @@ fn build_engine(max_instances: u32, perfmap: bool) -> Result<Engine> {
         .wasm_component_model_async(true)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling))
         .memory_init_cow(true)
-        .epoch_interruption(true);
-    if perfmap {
-        config.profiler(ProfilingStrategy::PerfMap);
-    }
+        .epoch_interruption(true)
+        .profiler(profiler);
     let engine = Engine::new(&config)
         .map_err(anyhow::Error::from)
         .context("creating the wasmtime engine")?;
@@ -158,7 +164,7 @@ mod tests {
 
     #[test]
     fn a_perfmap_engine_names_the_compiled_guest_functions_for_perf() {
-        let engine = build_engine(4, true).unwrap();
+        let engine = build_engine(4, ProfilingStrategy::PerfMap).unwrap();
         Component::new(&engine, crate::builtin::HELLO).unwrap();
         let path = format!("/tmp/perf-{}.map", std::process::id());
         let map = std::fs::read_to_string(&path).expect("perf's map of this process");

@@ -80,7 +80,8 @@ impl RuleRegistry {
             .consume_fuel(true)
             .epoch_interruption(true)
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling))
-            .memory_init_cow(true);
+            .memory_init_cow(true)
+            .profiler(crate::engine::profiler_from_env());
         let engine = Engine::new(&config)
             .map_err(anyhow::Error::from)
             .context("creating the rule engine")?;

@@ -388,6 +388,60 @@ async fn concurrent_orders_never_oversell_or_lose_an_order() {
     );
 }
 
+/// The instances made of each service so far, from the node's `/metrics`.
+async fn instances(p: &Platform) -> BTreeMap<String, u64> {
+    let metrics = p.admin_get("/metrics").await;
+    metrics
+        .lines()
+        .filter_map(|line| line.strip_prefix("sluice_instances_total{service=\""))
+        .map(|rest| {
+            let (service, count) = rest.split_once("\"} ").unwrap();
+            (service.to_string(), count.parse().unwrap())
+        })
+        .collect()
+}
+
+/// An order's linked calls to a service share one instance of it for the
+/// whole order: its reserve and confirm one catalog instance, its lines'
+/// quotes (made at the same time) one pricing instance, whose product
+/// lookups one catalog instance of pricing's own. The next order gets
+/// instances of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_orders_calls_to_a_service_share_one_instance_per_order() {
+    // No housekeeping round while counting (the first one runs at start).
+    let (p, _pg, _my) = platform("[housekeeping]\ninterval_ms = 3600000\n").await;
+    let token = customer("cart");
+    let skus = ["COF-ESP-001", "COF-FIL-002", "TEA-GRN-009"];
+    let mut total = 0;
+    for sku in skus {
+        let price = p.get(&format!("/api/prices/{sku}?qty=2"), None).await;
+        total += price.body["total"].as_i64().unwrap();
+    }
+    let lines = json!(skus.map(|sku| json!({"sku": sku, "qty": 2})));
+    let warm = order(&p, &token, lines.clone(), None).await;
+    assert_eq!(warm.status, 201, "{warm:?}");
+
+    for _ in 0..2 {
+        let before = instances(&p).await;
+        let placed = order(&p, &token, lines.clone(), None).await;
+        assert_eq!(placed.status, 201, "{placed:?}");
+        assert_eq!(placed.body["total"], total, "{placed:?}");
+        assert_eq!(placed.body["items"].as_array().unwrap().len(), 3);
+        let after = instances(&p).await;
+        let made = |service: &str| after[service] - before[service];
+        assert_eq!(
+            (
+                made("order"),
+                made("pricing"),
+                made("catalog"),
+                made("account")
+            ),
+            (1, 1, 2, 0),
+            "instances made by one order of three lines: {before:?} -> {after:?}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn stock_and_price_calls_overlap() {
     // Only the reservation and the quote are slowed (not the confirm that

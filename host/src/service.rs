@@ -11,6 +11,7 @@ use anyhow::{Context as _, Result, anyhow};
 use arc_swap::ArcSwap;
 use std::sync::Arc;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 use wasmtime::component::{Component, Instance, InstancePre, Linker};
 use wasmtime::{Engine, Store};
@@ -82,6 +83,8 @@ pub struct Service {
     active: ArcSwap<Version>,
     /// Every loaded version and the order they were made active in.
     versions: Mutex<Versions>,
+    /// Stores made so far, one per instance (`sluice_instances_total`).
+    instances: AtomicU64,
 }
 
 #[derive(Default)]
@@ -110,6 +113,7 @@ impl Service {
                 history: vec![version.number],
                 all: vec![version],
             }),
+            instances: AtomicU64::new(0),
         }
     }
 
@@ -187,7 +191,14 @@ impl Service {
 
     /// A fresh store for one instance of this service.
     pub fn new_store(&self) -> Store<ComponentState> {
+        self.instances.fetch_add(1, Ordering::Relaxed);
         ComponentState::new_store(&self.engine, self.caps.clone())
+    }
+
+    /// How many instances of this service were made since it started: per
+    /// request, per linked-call session, per housekeeping round.
+    pub fn instances_made(&self) -> u64 {
+        self.instances.load(Ordering::Relaxed)
     }
 
     /// A fresh instance of the active version, in its own store: for calling

@@ -4,6 +4,7 @@
 //! `Arc`s).
 
 use crate::capabilities::ServiceCapabilities;
+use crate::capabilities::links::Sessions;
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder};
@@ -19,6 +20,8 @@ pub struct ComponentState {
     limits: StoreLimits,
     /// The capabilities of the service this instance belongs to.
     pub caps: Arc<ServiceCapabilities>,
+    /// This instance's sessions with the services it calls.
+    pub callees: Sessions,
 }
 
 impl ComponentState {
@@ -36,6 +39,7 @@ impl ComponentState {
                 .instances(64)
                 .build(),
             caps,
+            callees: Sessions::default(),
         };
         let mut store = Store::new(engine, state);
         store.limiter(|s| &mut s.limits);

@@ -171,8 +171,8 @@ impl Admin {
         )
     }
 
-    /// Rule run counters, the active version of each service and the
-    /// node's memory.
+    /// Rule run counters, the active version of each service, the
+    /// instances made of each, and the node's memory.
     fn metrics(&self) -> String {
         let mut prom = Prom::default();
         let version = "sluice_component_version";
@@ -184,6 +184,15 @@ impl Admin {
         for (name, service) in &self.services {
             let number = service.current().number;
             prom.sample(version, &[("service", name)], number);
+        }
+        let instances = "sluice_instances_total";
+        prom.header(
+            instances,
+            "counter",
+            "Instances of a service made: one per request, per caller's linked-call session, per housekeeping round.",
+        );
+        for (name, service) in &self.services {
+            prom.sample(instances, &[("service", name)], service.instances_made());
         }
         if let Some(rules) = &self.rules {
             rules.metrics.render(&mut prom);

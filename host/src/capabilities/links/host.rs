@@ -2,56 +2,75 @@
 //! calling the linked service's exports, here or on another node (see the
 //! module docs of `links`).
 
+use super::session::{Session, Sessions, job};
 use super::{Callee, Link, LinksState};
 use crate::bindings::linked::{products, quote, stock};
 use crate::bindings::{products as products_export, quote as quote_export, stock as stock_export};
 use crate::state::ComponentState;
+use futures::channel::oneshot;
 use wasmtime::component::{Accessor, HasData, Linker};
 
-/// Marker: the links live in `ServiceCapabilities::links`.
+/// Marker: the links live in `ServiceCapabilities::links`, the caller's
+/// sessions in its store (`ComponentState::callees`).
 pub struct LinksCapability;
 
 impl HasData for LinksCapability {
-    type Data<'a> = &'a LinksState;
+    type Data<'a> = Calls<'a>;
 }
 
-impl stock::Host for &LinksState {}
-impl quote::Host for &LinksState {}
-impl products::Host for &LinksState {}
+/// What an import call of one caller instance sees.
+pub struct Calls<'a> {
+    links: &'a LinksState,
+    sessions: &'a mut Sessions,
+}
+
+impl stock::Host for Calls<'_> {}
+impl quote::Host for Calls<'_> {}
+impl products::Host for Calls<'_> {}
 
 /// Calls `$function` of `$link`'s service. Faults are injected first. A
 /// remote callee gets the arguments `($($arg),*)` as JSON; a local one runs
-/// `|$guest, $a| $call` in a fresh instance on a task of its own, with the
-/// loaded export and the callee store's accessor, and `$ok` turns the
-/// export's answer into the import's. A trap, a failed instantiation or an
-/// unreachable node becomes the interface's `$unavailable` error; the
-/// callee's own errors pass through.
+/// `|$guest, $a| $call` in the instance of the link's session (a session of
+/// its own for this call if the link has none), with the loaded export and
+/// the callee store's accessor, and `$ok` turns the export's answer into the
+/// import's. A trap, a failed instantiation or an unreachable node becomes
+/// the interface's `$unavailable` error; the callee's own errors pass
+/// through.
 macro_rules! call_linked {
     ($link:expr, $function:literal, ($($arg:ident),*), $exports:ident, $unavailable:path,
      ok = $ok:expr, |$guest:ident, $a:ident| $call:expr) => {{
         let link: &Link = $link;
         let name = link.service_name();
         link.faults.inject(name, $function).await.map_err($unavailable)?;
-        match &link.callee {
-            Callee::Remote(remote) => remote.call($function, &($(&$arg,)*), $unavailable).await,
-            Callee::Local(service) => {
-                let service = service.clone();
-                let callee = tokio::spawn(async move {
-                    let (version, mut store, instance) = service.instantiate().await?;
-                    let $guest =
-                        $exports::GuestIndices::new(&version.pre)?.load(&mut store, &instance)?;
-                    let answer = store.run_concurrent(async move |$a| $call.await).await??;
-                    anyhow::Ok(answer)
-                });
-                match callee.await {
-                    Ok(Ok(answer)) => answer.map($ok).map_err(Into::into),
-                    Ok(Err(error)) => {
-                        tracing::error!(service = %name, error = format!("{error:#}"), "linked call failed");
-                        Err($unavailable(format!("{name} failed: {error}")))
-                    }
-                    Err(join) => Err($unavailable(format!("{name} failed: {join}"))),
-                }
+        let session = match &link.callee {
+            Callee::Remote(remote) => {
+                return remote.call($function, &($(&$arg,)*), $unavailable).await;
             }
+            Callee::Local(service) => Session::start(service.clone()),
+            Callee::Session(session) => session.clone(),
+        };
+        let (reply, answer) = oneshot::channel();
+        session.run(job(move |$a, loaded| {
+            Box::pin(async move {
+                let answer = async {
+                    let indices = $exports::GuestIndices::new(&loaded.version.pre)?;
+                    let $guest = $a.with(|mut store| indices.load(&mut store, &loaded.instance))?;
+                    $call.await
+                }
+                .await;
+                let fit = answer.is_ok();
+                let _ = reply.send(answer);
+                fit
+            })
+        }));
+        drop(session);
+        match answer.await {
+            Ok(Ok(answer)) => answer.map($ok).map_err(Into::into),
+            Ok(Err(error)) => {
+                tracing::error!(service = %name, error = format!("{error:#}"), "linked call failed");
+                Err($unavailable(format!("{name} failed: {error}")))
+            }
+            Err(_) => Err($unavailable(format!("{name} failed: its instance ended before answering"))),
         }
     }};
 }
@@ -166,14 +185,22 @@ impl Link {
     }
 }
 
-/// The link of `interface`, or `unavailable` if this service has none.
+/// The link of `interface`, or `unavailable` if this service has none; a
+/// callee in this process is reached through the caller's session with it.
 fn link<T, E>(
     accessor: &Accessor<T, LinksCapability>,
     interface: &str,
     unavailable: fn(String) -> E,
 ) -> Result<Link, E> {
     accessor
-        .with(|mut access| access.get().get(interface).cloned())
+        .with(|mut access| {
+            let calls = access.get();
+            let mut link = calls.links.get(interface)?.clone();
+            if let Callee::Local(service) = &link.callee {
+                link.callee = Callee::Session(calls.sessions.of(service));
+            }
+            Some(link)
+        })
         .ok_or_else(|| unavailable(format!("`{interface}` is not linked to a service")))
 }
 
@@ -258,7 +285,14 @@ impl<T> products::HostWithStore<T> for LinksCapability {
 }
 
 pub fn add_to_linker(linker: &mut Linker<ComponentState>) -> wasmtime::Result<()> {
-    stock::add_to_linker::<_, LinksCapability>(linker, |s| &s.caps.links)?;
-    quote::add_to_linker::<_, LinksCapability>(linker, |s| &s.caps.links)?;
-    products::add_to_linker::<_, LinksCapability>(linker, |s| &s.caps.links)
+    stock::add_to_linker::<_, LinksCapability>(linker, calls)?;
+    quote::add_to_linker::<_, LinksCapability>(linker, calls)?;
+    products::add_to_linker::<_, LinksCapability>(linker, calls)
+}
+
+fn calls(state: &mut ComponentState) -> Calls<'_> {
+    Calls {
+        links: &state.caps.links,
+        sessions: &mut state.callees,
+    }
 }

@@ -3,12 +3,14 @@
 //! catalog's `products`). Who serves an import is read from the WIT worlds
 //! ([`crate::manifest`]). The host links each import to a [`Callee`]:
 //!
-//! - [`Callee::Local`], when this node runs the service: each call runs in a
-//!   fresh instance of the callee's active version, in the callee's own
-//!   store with the callee's own capabilities — never the caller's — on a
-//!   task of its own (a guest awaiting a host import cannot drive another
-//!   store from inside that import). On the thread-per-core front doors that
-//!   task stays on the caller's thread: a task hand-off, no network hop.
+//! - [`Callee::Local`], when this node runs the service: the calls run in an
+//!   instance of the callee's active version, in the callee's own store
+//!   with the callee's own capabilities — never the caller's — on a task of
+//!   its own (a guest awaiting a host import cannot drive another store from
+//!   inside that import). One caller instance's calls to one service share
+//!   one such instance, its [`Session`] ([`session`]). On the
+//!   thread-per-core front doors that task stays on the caller's thread: a
+//!   task hand-off, no network hop.
 //! - [`Callee::Remote`], when it runs on other nodes: the call goes over
 //!   HTTP to a healthy instance found through discovery ([`remote`]), which
 //!   answers it on its internal route ([`serve`]) with the same local call.
@@ -25,11 +27,13 @@ mod faults;
 mod host;
 mod remote;
 mod serve;
+mod session;
 
 pub use faults::LinkFaults;
 pub use host::add_to_linker;
 pub use remote::{CallConfig, RemoteService};
 pub use serve::{CALL_PREFIX, MAX_CALL_BYTES, answer_call};
+pub use session::{Session, Sessions};
 
 use crate::service::Service;
 use std::collections::BTreeMap;
@@ -42,6 +46,9 @@ pub enum Callee {
     Local(Arc<Service>),
     /// The service runs on other nodes.
     Remote(Arc<RemoteService>),
+    /// The service runs in this process, and the calls go to the caller's
+    /// session with it (never configured: made per call from `Local`).
+    Session(Session),
 }
 
 /// One linked service: where calls go, and the faults injected into them.
@@ -65,6 +72,7 @@ impl Link {
         match &self.callee {
             Callee::Local(service) => &service.name,
             Callee::Remote(remote) => remote.service(),
+            Callee::Session(session) => &session.service().name,
         }
     }
 }

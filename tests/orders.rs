@@ -404,8 +404,8 @@ async fn instances(p: &Platform) -> BTreeMap<String, u64> {
 /// An order's linked calls to a service share one instance of it for the
 /// whole order: its reserve and confirm one catalog instance, its lines'
 /// quotes (made at the same time) one pricing instance, whose product
-/// lookups one catalog instance of pricing's own. The next order gets
-/// instances of its own.
+/// lookups one catalog instance of pricing's own. Other orders, at the
+/// same time or later, get instances of their own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_orders_calls_to_a_service_share_one_instance_per_order() {
     // No housekeeping round while counting (the first one runs at start).
@@ -421,12 +421,15 @@ async fn an_orders_calls_to_a_service_share_one_instance_per_order() {
     let warm = order(&p, &token, lines.clone(), None).await;
     assert_eq!(warm.status, 201, "{warm:?}");
 
-    for _ in 0..2 {
+    // One order, then four at once: never an instance shared between two.
+    for orders in [1, 4] {
         let before = instances(&p).await;
-        let placed = order(&p, &token, lines.clone(), None).await;
-        assert_eq!(placed.status, 201, "{placed:?}");
-        assert_eq!(placed.body["total"], total, "{placed:?}");
-        assert_eq!(placed.body["items"].as_array().unwrap().len(), 3);
+        let placing = (0..orders).map(|_| order(&p, &token, lines.clone(), None));
+        for placed in futures::future::join_all(placing).await {
+            assert_eq!(placed.status, 201, "{placed:?}");
+            assert_eq!(placed.body["total"], total, "{placed:?}");
+            assert_eq!(placed.body["items"].as_array().unwrap().len(), 3);
+        }
         let after = instances(&p).await;
         let made = |service: &str| after[service] - before[service];
         assert_eq!(
@@ -436,8 +439,8 @@ async fn an_orders_calls_to_a_service_share_one_instance_per_order() {
                 made("catalog"),
                 made("account")
             ),
-            (1, 1, 2, 0),
-            "instances made by one order of three lines: {before:?} -> {after:?}"
+            (orders, orders, 2 * orders, 0),
+            "instances made by {orders} orders of three lines: {before:?} -> {after:?}"
         );
     }
 }

@@ -14,11 +14,14 @@
 //! Isolation between requests is kept: a callee instance only ever serves
 //! the caller instance that made it, and that caller serves one request.
 //!
-//! A call that fails in the instance (a trap, a missing export) or runs past
-//! [`CALL_TIMEOUT`] ends the session, and the calls still running in it fail
-//! as `unavailable`; the caller's next call gets a new instance. The host's
-//! own calls (the internal route answering other nodes) have no caller
-//! instance: each is a session of one call ([`Session::start`]).
+//! A call that fails in the instance (a trap, a missing export) ends the
+//! session, and the calls still running in it fail as `unavailable`; the
+//! caller's next call gets a new instance. So does a session still running
+//! [`SESSION_LIMIT`] after it started, the longest a request may take (its
+//! head, then the rest): the limit is kept outside the store's event loop,
+//! so a callee in a busy loop or a long host call is cut off too. The
+//! host's own calls (the internal route answering other nodes) have no
+//! caller instance: each is a session of one call ([`Session::start`]).
 
 use crate::frontdoor::REQUEST_TIMEOUT;
 use crate::service::{Service, Version};
@@ -30,8 +33,9 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use wasmtime::component::{Accessor, Instance};
 
-/// How long one linked call may run in its callee's instance.
-pub const CALL_TIMEOUT: Duration = REQUEST_TIMEOUT;
+/// How long a session's instance may run: a request's head deadline and
+/// then the same again for the rest of its work (`frontdoor::one_request`).
+pub const SESSION_LIMIT: Duration = REQUEST_TIMEOUT.saturating_mul(2);
 
 /// The callee instance a session's calls run in.
 pub struct Loaded {
@@ -104,9 +108,9 @@ impl Sessions {
     }
 }
 
-/// A session's task: makes the instance, runs the calls queued for it,
-/// each with its deadline, until the queue is closed and they are done, or
-/// one leaves the instance unfit.
+/// A session's task: makes the instance and runs the calls queued for it
+/// until the queue is closed and they are done, one leaves the instance
+/// unfit, or [`SESSION_LIMIT`] has passed.
 async fn serve(service: Arc<Service>, mut queue: mpsc::UnboundedReceiver<Job>) {
     let (version, mut store, instance) = match service.instantiate().await {
         Ok(made) => made,
@@ -117,29 +121,31 @@ async fn serve(service: Arc<Service>, mut queue: mpsc::UnboundedReceiver<Job>) {
         }
     };
     let loaded = Loaded { version, instance };
-    let ended = store
-        .run_concurrent(async |accessor| {
-            let mut running = FuturesUnordered::new();
-            loop {
-                tokio::select! {
-                    job = queue.recv() => match job {
-                        Some(job) => running.push(tokio::time::timeout(CALL_TIMEOUT, job(accessor, &loaded))),
-                        None => break,
-                    },
-                    Some(fit) = running.next() => if !matches!(fit, Ok(true)) {
-                        return;
-                    },
-                }
-            }
-            while let Some(fit) = running.next().await {
-                if !matches!(fit, Ok(true)) {
+    let calls = store.run_concurrent(async |accessor| {
+        let mut running = FuturesUnordered::new();
+        loop {
+            tokio::select! {
+                job = queue.recv() => match job {
+                    Some(job) => running.push(job(accessor, &loaded)),
+                    None => break,
+                },
+                Some(fit) = running.next() => if !fit {
+                    // No more calls: the caller's next one starts a session.
+                    queue.close();
                     return;
-                }
+                },
             }
-        })
-        .await;
-    if let Err(e) = ended {
-        let service = &service.name;
-        tracing::error!(%service, "an instance answering linked calls failed: {e:#}");
+        }
+        while let Some(fit) = running.next().await {
+            if !fit {
+                return;
+            }
+        }
+    });
+    let service = &service.name;
+    match tokio::time::timeout(SESSION_LIMIT, calls).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!(%service, "an instance answering linked calls failed: {e:#}"),
+        Err(_) => tracing::error!(%service, "an instance answering linked calls ran out of time"),
     }
 }

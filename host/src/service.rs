@@ -196,7 +196,8 @@ impl Service {
     }
 
     /// How many instances of this service were made since it started: per
-    /// request, per linked-call session, per housekeeping round.
+    /// request, per linked-call session, per housekeeping round, and at
+    /// start-up (migrations, the admin account).
     pub fn instances_made(&self) -> u64 {
         self.instances.load(Ordering::Relaxed)
     }

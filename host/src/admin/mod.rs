@@ -171,29 +171,40 @@ impl Admin {
         )
     }
 
+    /// One series of `name` (a metric of `kind`) per service of this node,
+    /// labelled by the service's name.
+    fn per_service(
+        &self,
+        prom: &mut Prom,
+        name: &str,
+        kind: &str,
+        help: &str,
+        value: impl Fn(&Service) -> u64,
+    ) {
+        prom.header(name, kind, help);
+        for (service_name, service) in &self.services {
+            prom.sample(name, &[("service", service_name)], value(service));
+        }
+    }
+
     /// Rule run counters, the active version of each service, the
     /// instances made of each, and the node's memory.
     fn metrics(&self) -> String {
         let mut prom = Prom::default();
-        let version = "sluice_component_version";
-        prom.header(
-            version,
+        self.per_service(
+            &mut prom,
+            "sluice_component_version",
             "gauge",
             "The active component version of a service.",
+            |service| u64::from(service.current().number),
         );
-        for (name, service) in &self.services {
-            let number = service.current().number;
-            prom.sample(version, &[("service", name)], number);
-        }
-        let instances = "sluice_instances_total";
-        prom.header(
-            instances,
+        self.per_service(
+            &mut prom,
+            "sluice_instances_total",
             "counter",
-            "Instances of a service made: one per request, per caller's linked-call session, per housekeeping round.",
+            "Instances of a service made: one per request, per caller's linked-call session, per housekeeping round (and a few at start-up).",
+            Service::instances_made,
         );
-        for (name, service) in &self.services {
-            prom.sample(instances, &[("service", name)], service.instances_made());
-        }
         if let Some(rules) = &self.rules {
             rules.metrics.render(&mut prom);
         }

@@ -2,7 +2,8 @@
 //! `InstancePre` (pooling allocator, copy-on-write images), call a trivial
 //! export, drop. The component is the example pricing rule `round99`; then
 //! a fresh instance and its drop for each built-in component, the services'
-//! against the p3 `hello`, so what a service's size costs per request shows.
+//! against the p3 `hello`, so what a service's size costs per request shows
+//! (and other builds named in `SLUICE_BENCH_COMPONENTS`, see `other_builds`).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use sluice::bindings::rule::{GuestIndices, Input};
@@ -60,9 +61,13 @@ fn bench(c: &mut Criterion) {
         ("catalog", CATALOG),
         ("order", ORDER),
         ("pricing", PRICING),
-    ] {
+    ]
+    .into_iter()
+    .map(|(name, bytes)| (name.to_string(), bytes.to_vec()))
+    .chain(other_builds())
+    {
         let pre = linker
-            .instantiate_pre(&cache.load(&engine, bytes).unwrap())
+            .instantiate_pre(&cache.load(&engine, &bytes).unwrap())
             .unwrap();
         c.bench_function(&format!("new store + instantiate + drop: {name}"), |b| {
             b.to_async(&rt).iter(|| async {
@@ -71,6 +76,23 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+}
+
+/// Other builds of a component to measure beside the built-in ones, from
+/// `SLUICE_BENCH_COMPONENTS="NAME=PATH ..."` (e.g. a service built at an
+/// earlier commit), so a change to a component's build is measured against
+/// the build before it in the same run.
+fn other_builds() -> Vec<(String, Vec<u8>)> {
+    let list = std::env::var("SLUICE_BENCH_COMPONENTS").unwrap_or_default();
+    list.split_whitespace()
+        .map(|entry| {
+            let (name, path) = entry
+                .split_once('=')
+                .expect("SLUICE_BENCH_COMPONENTS entries are NAME=PATH");
+            let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+            (name.to_string(), bytes)
+        })
+        .collect()
 }
 
 criterion_group!(benches, bench);

@@ -9,3 +9,25 @@ pub fn component(service: &str) -> Option<&'static [u8]> {
         .find(|(name, _)| *name == service)
         .map(|(_, bytes)| *bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ALL;
+
+    /// A dependency that calls WASI preview 1 (getrandom 0.2 did) makes the
+    /// component linker add the preview-1 adapter: a fourth core module
+    /// instantiated with every request's instance, 1.3 to 1.6 µs of the
+    /// 10 µs an instance and its drop cost (BENCHMARKS.md, "Issue 12:
+    /// services without the preview-1 adapter").
+    #[test]
+    fn no_service_carries_the_wasi_preview_1_adapter() {
+        let adapter = b"wasi_snapshot_preview1";
+        for (service, bytes) in ALL {
+            assert!(
+                !bytes.windows(adapter.len()).any(|w| w == adapter),
+                "{service}'s component imports {}: a dependency calls WASI preview 1",
+                std::str::from_utf8(adapter).unwrap()
+            );
+        }
+    }
+}

@@ -22,7 +22,7 @@ impl std::fmt::Display for PasswordError {
 /// Hashes `password` with a fresh 16-byte random salt; returns the PHC string.
 pub fn hash(password: &str) -> Result<String, PasswordError> {
     let mut salt = [0u8; 16];
-    getrandom::getrandom(&mut salt).map_err(|e| PasswordError(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut salt).map_err(|e| PasswordError(format!("no randomness: {e}")))?;
     let salt = SaltString::encode_b64(&salt).map_err(|e| PasswordError(e.to_string()))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)

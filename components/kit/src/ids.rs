@@ -7,7 +7,7 @@ pub use getrandom::Error as RandomError;
 /// `bytes` random bytes as `2 * bytes` lowercase hex characters.
 pub fn random_hex(bytes: usize) -> Result<String, RandomError> {
     let mut raw = vec![0u8; bytes];
-    getrandom::getrandom(&mut raw)?;
+    getrandom::fill(&mut raw)?;
     Ok(to_hex(&raw))
 }
 

@@ -51,6 +51,7 @@ mod routing;
 mod server;
 mod service;
 mod shedding;
+mod spread;
 
 pub use auth::{
     ADMIN_ROLE, AuthError, Authenticator, DenyAll, Identity, X_SLUICE_ROLE, X_SLUICE_SUBJECT,

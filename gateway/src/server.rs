@@ -8,12 +8,16 @@
 //! work-stealing hand-off or wake-up of another core per request (measured
 //! in BENCHMARKS.md, issue 12). One socket, not one per thread with
 //! SO_REUSEPORT: a second process on the same port still fails to bind.
+//! Whichever thread accepts a connection hands it to the thread with the
+//! fewest open ones ([`crate::spread`]), so clients that connect at once
+//! do not all land on the thread the kernel woke first.
 
 use crate::auth::{Authenticator, DenyAll};
 use crate::config::GatewayConfig;
 use crate::local::{LocalUpstream, LocalUpstreams};
 use crate::resolver::Resolver;
 use crate::service::GatewayService;
+use crate::spread::Counted;
 use anyhow::Context as _;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -25,7 +29,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 /// Pause after a failed `accept` (e.g. out of file descriptors) so the loop
 /// does not spin.
@@ -85,10 +89,7 @@ impl GatewayBuilder {
             .with_context(|| format!("binding the gateway to {}", config.listen))?;
         let local_addr = listener.local_addr()?;
         let listener = listener.into_std()?;
-        let threads = match config.threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n,
-        };
+        let threads = config.serving_threads();
         let mut http = http1::Builder::new();
         http.timer(TokioTimer::new())
             .keep_alive(true)
@@ -165,6 +166,9 @@ impl Gateway {
         tracing::info!(addr = %self.local_addr, threads = self.threads, "gateway listening");
         let (stop, stopped) = watch::channel(false);
         let serving = Arc::new(watch::Sender::new(0usize));
+        let (inboxes, mut handed): (Vec<_>, Vec<_>) =
+            (0..self.threads).map(|_| mpsc::unbounded_channel()).unzip();
+        let inboxes: Arc<[Inbox]> = inboxes.into();
         let mut threads = Vec::with_capacity(self.threads);
         for i in 0..self.threads {
             // Made here, so a thread that cannot start fails the gateway now.
@@ -175,7 +179,13 @@ impl Gateway {
                 let _entered = runtime.enter();
                 TcpListener::from_std(self.listener.try_clone()?)?
             };
-            let (service, http) = (Arc::clone(&self.service), self.http.clone());
+            let door = Door {
+                thread: i,
+                service: Arc::clone(&self.service),
+                http: self.http.clone(),
+                inboxes: Arc::clone(&inboxes),
+            };
+            let handed = handed.remove(0);
             let stopped = stopped.clone();
             let serving = Serving::start(&serving);
             let thread = std::thread::Builder::new()
@@ -183,7 +193,7 @@ impl Gateway {
                 .spawn(move || {
                     runtime.block_on(async move {
                         let mut all_drained = serving.0.subscribe();
-                        let connections = serve_thread(listener, service, http, stopped).await;
+                        let connections = serve_thread(door, listener, handed, stopped).await;
                         drop(serving);
                         // A pooled connection to a remote upstream that this
                         // thread made may carry another thread's draining
@@ -231,14 +241,35 @@ impl Drop for Serving {
     }
 }
 
-/// One gateway thread: accepts from the shared socket and serves each
-/// connection on a task of this thread until `stopped` turns true (or its
-/// sender is gone), then lets its connections finish. Returns how many
-/// were open then.
-async fn serve_thread(
-    listener: TcpListener,
+/// A connection one gateway thread accepted for another to serve.
+struct Handed {
+    stream: std::net::TcpStream,
+    peer: SocketAddr,
+    counted: Counted,
+}
+
+/// Where connections are handed to a gateway thread.
+type Inbox = mpsc::UnboundedSender<Handed>;
+
+/// What one gateway thread serves with.
+struct Door {
+    /// Its index among the gateway's threads.
+    thread: usize,
     service: Arc<GatewayService>,
     http: http1::Builder,
+    /// Every thread's inbox, by index.
+    inboxes: Arc<[Inbox]>,
+}
+
+/// One gateway thread: accepts from the shared socket and serves each
+/// connection on a task of this thread, or hands it to a thread with fewer
+/// connections ([`Spread`](crate::spread)) and serves the ones handed to
+/// it, until `stopped` turns true (or its sender is gone); then lets its
+/// connections finish. Returns how many were open then.
+async fn serve_thread(
+    door: Door,
+    listener: TcpListener,
+    mut handed: mpsc::UnboundedReceiver<Handed>,
     mut stopped: watch::Receiver<bool>,
 ) -> usize {
     let graceful = GracefulShutdown::new();
@@ -246,8 +277,9 @@ async fn serve_thread(
         tokio::select! {
             biased;
             _ = stopped.wait_for(|stop| *stop) => break,
+            Some(handed) = handed.recv() => door.serve_handed(handed, &graceful),
             accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => serve(&service, &http, stream, peer, &graceful),
+                Ok((stream, peer)) => door.place(stream, peer, &graceful),
                 Err(error) => {
                     tracing::warn!(%error, "accepting a connection failed");
                     tokio::time::sleep(ACCEPT_BACKOFF).await;
@@ -256,9 +288,51 @@ async fn serve_thread(
         }
     }
     drop(listener);
+    // Connections handed over before the stop are served too; a thread
+    // that hands one over after this serves it itself.
+    handed.close();
+    while let Ok(handed) = handed.try_recv() {
+        door.serve_handed(handed, &graceful);
+    }
     let connections = graceful.count();
     graceful.shutdown().await;
     connections
+}
+
+impl Door {
+    /// Serves a connection this thread accepted here, or hands it to the
+    /// thread with the fewest connections.
+    fn place(&self, stream: TcpStream, peer: SocketAddr, graceful: &GracefulShutdown) {
+        let counted = self.service.spread.assign(self.thread);
+        if counted.thread == self.thread {
+            return serve(&self.service, &self.http, stream, peer, counted, graceful);
+        }
+        let stream = match stream.into_std() {
+            Ok(stream) => stream,
+            Err(error) => return tracing::warn!(%peer, %error, "handing a connection over failed"),
+        };
+        let to = counted.thread;
+        if let Err(mpsc::error::SendError(handed)) = self.inboxes[to].send(Handed {
+            stream,
+            peer,
+            counted,
+        }) {
+            // That thread has stopped accepting: this one serves it.
+            self.serve_handed(handed, graceful);
+        }
+    }
+
+    fn serve_handed(&self, handed: Handed, graceful: &GracefulShutdown) {
+        let Handed {
+            stream,
+            peer,
+            counted,
+        } = handed;
+        match TcpStream::from_std(stream) {
+            Ok(stream) => serve(&self.service, &self.http, stream, peer, counted, graceful),
+            Err(error) => tracing::warn!(%peer, %error, "taking a connection over failed"),
+        }
+    }
 }
 
 /// Serves one connection on its own task.
@@ -267,6 +341,7 @@ fn serve(
     http: &http1::Builder,
     stream: TcpStream,
     peer: SocketAddr,
+    counted: Counted,
     graceful: &GracefulShutdown,
 ) {
     if let Err(error) = stream.set_nodelay(true) {
@@ -282,5 +357,6 @@ fn serve(
         if let Err(error) = connection.await {
             tracing::debug!(%peer, %error, "connection ended with an error");
         }
+        drop(counted);
     });
 }

@@ -24,6 +24,7 @@ use crate::resolver::Resolver;
 use crate::retry::{RetryBudget, is_idempotent};
 use crate::routing::{RouteEntry, RouteTable};
 use crate::shedding::Shedder;
+use crate::spread::Spread;
 use http::{Method, Request, Response};
 use hyper::body::{Body, Bytes};
 use std::net::SocketAddr;
@@ -41,6 +42,8 @@ pub(crate) struct GatewayService {
     proxy: Proxy,
     budget: RetryBudget,
     metrics: Metrics,
+    /// The open connections of each serving thread.
+    pub(crate) spread: Arc<Spread>,
     metrics_token: Option<String>,
     max_body_bytes: u64,
     traffic: crate::console::traffic::Traffic,
@@ -68,6 +71,7 @@ impl GatewayService {
             shedder: Shedder::new(&config.shedding, services.iter().copied()),
             pools: Pools::new(services.iter().copied(), config.balancer, &config.breaker),
             metrics: Metrics::new(&routes),
+            spread: Arc::new(Spread::new(config.serving_threads())),
             routes,
             resolver,
             authenticator,
@@ -223,6 +227,7 @@ impl GatewayService {
         self.limits.render(&mut prom);
         self.shedder.render(&mut prom);
         self.pools.render(&mut prom);
+        self.spread.render(&mut prom);
         crate::body::text_response(prom.finish(), "text/plain; version=0.0.4; charset=utf-8")
     }
 }

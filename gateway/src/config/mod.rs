@@ -75,6 +75,16 @@ impl Default for GatewayConfig {
     }
 }
 
+impl GatewayConfig {
+    /// How many threads serve: `threads`, or one per core for 0.
+    pub fn serving_threads(&self) -> usize {
+        match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+    }
+}
+
 /// The public API of DESIGN.md: one prefix per resource, pricing owning
 /// both prices and promotions. Orders need a token; changing products and
 /// promotions needs an admin token; the rest is left to the services.

@@ -16,9 +16,9 @@ mod tests {
 
     /// A dependency that calls WASI preview 1 (getrandom 0.2 did) makes the
     /// component linker add the preview-1 adapter: a fourth core module
-    /// instantiated with every request's instance, 1.3 to 1.6 µs of the
-    /// 10 µs an instance and its drop cost (BENCHMARKS.md, "Issue 12:
-    /// services without the preview-1 adapter").
+    /// instantiated with every request's instance, 1.2 to 1.6 µs of the
+    /// 11 µs an instance and its drop cost (BENCHMARKS.md, "The preview-1
+    /// adapter").
     #[test]
     fn no_service_carries_the_wasi_preview_1_adapter() {
         let adapter = b"wasi_snapshot_preview1";

@@ -81,15 +81,16 @@ impl GatewayBuilder {
                 Arc::new(DenyAll)
             }
         };
-        let service =
-            Arc::new(GatewayService::new(&config, self.resolver, authenticator, self.local).await?);
+        let threads = config.serving_threads();
+        let service = Arc::new(
+            GatewayService::new(&config, threads, self.resolver, authenticator, self.local).await?,
+        );
         sample_traffic(Arc::downgrade(&service));
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding the gateway to {}", config.listen))?;
         let local_addr = listener.local_addr()?;
         let listener = listener.into_std()?;
-        let threads = config.serving_threads();
         let mut http = http1::Builder::new();
         http.timer(TokioTimer::new())
             .keep_alive(true)

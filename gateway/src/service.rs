@@ -58,8 +58,10 @@ struct Trace {
 }
 
 impl GatewayService {
+    /// The service of a gateway served by `threads` threads.
     pub(crate) async fn new(
         config: &GatewayConfig,
+        threads: usize,
         resolver: Arc<dyn Resolver>,
         authenticator: Arc<dyn Authenticator>,
         local: crate::local::LocalUpstreams,
@@ -71,7 +73,7 @@ impl GatewayService {
             shedder: Shedder::new(&config.shedding, services.iter().copied()),
             pools: Pools::new(services.iter().copied(), config.balancer, &config.breaker),
             metrics: Metrics::new(&routes),
-            spread: Arc::new(Spread::new(config.serving_threads())),
+            spread: Arc::new(Spread::new(threads)),
             routes,
             resolver,
             authenticator,

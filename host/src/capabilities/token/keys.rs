@@ -1,16 +1,19 @@
 //! [`TokenKeys`]: issuing and verifying HS256 tokens with the host's key.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::bail;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 
 use super::types::WireClaims;
+use super::verified::Verified;
 use super::{Claims, Issued, TokenConfig, TokenError, key_file};
 
 /// The signing key and the rules for tokens. The key never leaves this
-/// value, and `Debug` does not print it.
+/// value, and `Debug` does not print it. Clones share one memo of the
+/// tokens verified ([`Verified`]).
 #[derive(Clone)]
 pub struct TokenKeys {
     encoding: EncodingKey,
@@ -18,6 +21,7 @@ pub struct TokenKeys {
     validation: Validation,
     ttl_secs: u64,
     issuer: String,
+    verified: Arc<Verified>,
 }
 
 impl TokenKeys {
@@ -50,6 +54,7 @@ impl TokenKeys {
             validation,
             ttl_secs,
             issuer: issuer.to_string(),
+            verified: Arc::new(Verified::new()),
         }
     }
 
@@ -68,6 +73,7 @@ impl TokenKeys {
             validation,
             ttl_secs: 60,
             issuer,
+            verified: Arc::new(Verified::new()),
         }
     }
 
@@ -124,12 +130,26 @@ impl TokenKeys {
     /// As [`verify`](Self::verify), as if the time were `now` (Unix seconds):
     /// a token is expired from its `exp` second on.
     pub fn verify_at(&self, token: &str, now: u64) -> Result<Claims, TokenError> {
+        let claims = match self.verified.get(token) {
+            Some(claims) => claims,
+            None => {
+                let claims = self.decode(token)?;
+                self.verified.keep(token, &claims);
+                claims
+            }
+        };
+        if now >= claims.expires_at {
+            return Err(TokenError::Expired);
+        }
+        Ok(claims)
+    }
+
+    /// The claims of `token` if it is well formed and signed with these
+    /// keys, whatever its expiry.
+    fn decode(&self, token: &str) -> Result<Claims, TokenError> {
         let data = jsonwebtoken::decode::<WireClaims>(token, &self.decoding, &self.validation)
             .map_err(|_| TokenError::Invalid)?;
         let claims = data.claims;
-        if now >= claims.exp {
-            return Err(TokenError::Expired);
-        }
         Ok(Claims {
             subject: claims.sub,
             role: claims.role,
@@ -137,6 +157,11 @@ impl TokenKeys {
             attributes: claims.attrs.into_iter().collect(),
             expires_at: claims.exp,
         })
+    }
+
+    /// How many verified tokens these keys keep (see [`Verified`]).
+    pub fn verified_kept(&self) -> usize {
+        self.verified.len()
     }
 }
 

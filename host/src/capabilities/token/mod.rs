@@ -12,6 +12,7 @@ mod key_file;
 mod keys;
 mod secret;
 mod types;
+mod verified;
 
 #[cfg(test)]
 mod tests;

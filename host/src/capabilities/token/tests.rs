@@ -315,3 +315,48 @@ fn bad_key_files_and_secrets_are_refused() {
     assert!(TokenKeys::load_or_generate(&TokenConfig::default(), &dir.0).is_err());
     assert!(TokenKeys::load_or_generate(&with_secret(""), &dir.0).is_err());
 }
+
+#[test]
+fn a_verified_token_is_kept_by_every_clone_and_still_expires() {
+    let keys = keys("a-test-secret-of-reasonable-length");
+    let clone = keys.clone();
+    let token = keys.issue_at("acct-1", "customer", "t1", NOW).token;
+    assert_eq!(keys.verified_kept(), 0);
+    let first = keys.verify_at(&token, NOW + 1).unwrap();
+    assert_eq!(clone.verified_kept(), 1, "clones share the memo");
+    assert_eq!(clone.verify_at(&token, NOW + 2), Ok(first));
+    // Kept, and still expired from its `exp` second on.
+    assert_eq!(
+        clone.verify_at(&token, NOW + 3600),
+        Err(TokenError::Expired)
+    );
+    assert_eq!(keys.verified_kept(), 1);
+
+    // What does not verify is never kept.
+    let mut tampered = token.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    assert_eq!(keys.verify_at(&tampered, NOW + 1), Err(TokenError::Invalid));
+    assert_eq!(keys.verify_at("garbage", NOW + 1), Err(TokenError::Invalid));
+    assert_eq!(keys.verified_kept(), 1);
+
+    // Node keys (another issuer) keep their own: the user's token kept
+    // above is still no node token.
+    let nodes = keys.for_nodes();
+    assert_eq!(nodes.verify_at(&token, NOW + 1), Err(TokenError::Invalid));
+    assert_eq!(nodes.verified_kept(), 0);
+}
+
+#[test]
+fn the_memo_of_verified_tokens_is_bounded() {
+    let keys = keys("a-test-secret-of-reasonable-length");
+    let capacity = super::verified::CAPACITY;
+    for n in 0..capacity * 3 {
+        let token = keys
+            .issue_at(&format!("acct-{n}"), "customer", "t1", NOW)
+            .token;
+        assert!(keys.verify_at(&token, NOW + 1).is_ok());
+    }
+    let kept = keys.verified_kept();
+    assert!(kept > 0 && kept <= capacity, "{kept} kept");
+}

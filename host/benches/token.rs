@@ -17,7 +17,10 @@ fn bench(c: &mut Criterion) {
 
     // Many more tokens than the memo keeps, cycled: each is verified anew.
     let fresh: Vec<String> = (0..8 * 2048)
-        .map(|n| keys.issue(&format!("acct-{n}"), "customer", "default").token)
+        .map(|n| {
+            keys.issue(&format!("acct-{n}"), "customer", "default")
+                .token
+        })
         .collect();
     let mut next = 0;
     c.bench_function("token verify, not verified before", |b| {

@@ -4,7 +4,7 @@
 //! not (base64, HMAC-SHA256 and JSON, then kept), in the same run.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use sluice::capabilities::token::{Secret, TokenConfig, TokenKeys};
+use sluice::capabilities::token::{Secret, TokenConfig, TokenKeys, VERIFIED_TOKENS_KEPT};
 use std::hint::black_box;
 
 fn bench(c: &mut Criterion) {
@@ -16,7 +16,7 @@ fn bench(c: &mut Criterion) {
     let keys = TokenKeys::load_or_generate(&config, std::path::Path::new("/nonexistent")).unwrap();
 
     // Many more tokens than the memo keeps, cycled: each is verified anew.
-    let fresh: Vec<String> = (0..8 * 2048)
+    let fresh: Vec<String> = (0..8 * VERIFIED_TOKENS_KEPT)
         .map(|n| {
             keys.issue(&format!("acct-{n}"), "customer", "default")
                 .token

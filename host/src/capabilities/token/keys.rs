@@ -160,7 +160,8 @@ impl TokenKeys {
     }
 
     /// How many verified tokens these keys keep (see [`Verified`]).
-    pub fn verified_kept(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn verified_kept(&self) -> usize {
         self.verified.len()
     }
 }

@@ -22,6 +22,7 @@ pub use key_file::KEY_FILE;
 pub use keys::TokenKeys;
 pub use secret::{MIN_SECRET_BYTES, Secret, check_cluster_secret};
 pub use types::{Claims, Issued, TokenError};
+pub use verified::CAPACITY as VERIFIED_TOKENS_KEPT;
 
 mod host;
 pub use host::*;

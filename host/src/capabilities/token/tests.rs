@@ -350,7 +350,7 @@ fn a_verified_token_is_kept_by_every_clone_and_still_expires() {
 #[test]
 fn the_memo_of_verified_tokens_is_bounded() {
     let keys = keys("a-test-secret-of-reasonable-length");
-    let capacity = super::verified::CAPACITY;
+    let capacity = super::VERIFIED_TOKENS_KEPT;
     for n in 0..capacity * 3 {
         let token = keys
             .issue_at(&format!("acct-{n}"), "customer", "t1", NOW)

@@ -15,8 +15,9 @@
 use super::Claims;
 use quick_cache::sync::Cache;
 
-/// How many verified tokens are kept (the least recently used go first):
-/// a few hundred bytes each, under 1 MiB in all.
+/// How many verified tokens are kept at most (past it, the cache's own
+/// eviction policy picks which go): a few hundred bytes each, about 1 MiB
+/// in all.
 pub const CAPACITY: usize = 2048;
 
 /// The claims of tokens verified with one set of keys, by token text.
@@ -38,6 +39,7 @@ impl Verified {
     }
 
     /// How many tokens are kept.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.0.len()
     }
